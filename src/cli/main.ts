@@ -1,0 +1,197 @@
+#!/usr/bin/env node
+/** The zarr-stream command line: `write` streams synthetic frames into a store; `demo` does so on a built-in default. */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { DTYPES } from '../dtype.js';
+import { OptionError } from '../options.js';
+import { syntheticFrames } from '../frames/synthetic.js';
+import { zarrTransforms } from '../zarr-transforms.js';
+import { chunkShape, arrayShape } from '../metadata/zarr.js';
+import { formatBytes, parseSize } from './sizes.js';
+
+/** A bad flag value: printed as one line naming the flag, exit code 2, nothing written. */
+class FlagError extends Error {}
+
+/** Option fields as the library names them, to the flags that set them. */
+const FLAG_OF_FIELD: Record<string, string> = {
+  store: '<out>',
+  zarrVersion: '--zarr-version',
+  dtype: '--dtype',
+  width: '--width',
+  height: '--height',
+  planes: '--planes',
+  'chunking.tileWidth': '--tile-width',
+  'chunking.tileHeight': '--tile-height',
+  'chunking.tilePlanes': '--tile-planes',
+  'chunking.maxBytesPerChunk': '--max-bytes-per-chunk',
+  'chunking.framesPerChunk': '--frames-per-chunk',
+};
+
+interface WriteArgs {
+  out: string;
+  frames: string;
+  width: string;
+  height: string;
+  planes: string;
+  dtype: string;
+  zarrVersion: string;
+  tileWidth: string;
+  tileHeight: string;
+  tilePlanes: string;
+  maxBytesPerChunk: string;
+  framesPerChunk?: string;
+  overwrite: boolean;
+  json: boolean;
+}
+
+function integerFlag(flag: string, text: string, min: number): number {
+  const value = /^\s*\d+\s*$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(value) || value < min) throw new FlagError(`${flag} must be an integer >= ${min}, got ${JSON.stringify(text)}`);
+  return value;
+}
+
+function writeFlags(y: Argv, defaults: { frames: number; width: number; height: number; tile: number; zarrVersion: number; maxBytesPerChunk: string }): Argv<WriteArgs> {
+  return y
+    .option('frames', { type: 'string', default: String(defaults.frames), describe: 'number of synthetic frames' })
+    .option('width', { type: 'string', default: String(defaults.width), describe: 'frame width in pixels' })
+    .option('height', { type: 'string', default: String(defaults.height), describe: 'frame height in pixels' })
+    .option('planes', { type: 'string', default: '1', describe: 'planes (channels) per frame' })
+    .option('dtype', { type: 'string', default: 'uint16', describe: `pixel type: ${DTYPES.join(', ')}` })
+    .option('zarr-version', { type: 'string', default: String(defaults.zarrVersion), describe: 'Zarr format: 2 or 3' })
+    .option('tile-width', { type: 'string', default: String(defaults.tile), describe: 'chunk width (0: whole frame)' })
+    .option('tile-height', { type: 'string', default: String(defaults.tile), describe: 'chunk height (0: whole frame)' })
+    .option('tile-planes', { type: 'string', default: '1', describe: 'planes per chunk (0: all)' })
+    .option('max-bytes-per-chunk', { type: 'string', default: defaults.maxBytesPerChunk, describe: 'raw bytes per chunk (bytes, KiB, MiB, GiB; at least 16MiB)' })
+    .option('frames-per-chunk', { type: 'string', describe: 'frames per chunk (overrides --max-bytes-per-chunk)' })
+    .option('overwrite', { type: 'boolean', default: false, describe: 'replace a non-empty output directory' })
+    .option('json', { type: 'boolean', default: false, describe: 'print a JSON summary instead of text' }) as unknown as Argv<WriteArgs>;
+}
+
+async function runWrite(args: WriteArgs, demo: boolean): Promise<void> {
+  if (demo && !args.overwrite && isZarrRoot(args.out)) {
+    // Rerunning the demo replaces its own earlier output, never a directory that is not a Zarr dataset.
+    process.stderr.write(`zarr-stream: replacing the earlier dataset at ${args.out}\n`);
+    args.overwrite = true;
+  }
+  const frames = integerFlag('--frames', args.frames, 0);
+  const maxBytes = parseSize(args.maxBytesPerChunk);
+  if (maxBytes === undefined || maxBytes < 1) throw new FlagError(`--max-bytes-per-chunk must be a size such as 67108864 or 64MiB, got ${JSON.stringify(args.maxBytesPerChunk)}`);
+  const zarrVersion: 2 | 3 | undefined = args.zarrVersion === '2' ? 2 : args.zarrVersion === '3' ? 3 : undefined;
+  if (!zarrVersion) throw new FlagError(`--zarr-version must be 2 or 3, got ${JSON.stringify(args.zarrVersion)}`);
+  const options = {
+    store: args.out,
+    zarrVersion,
+    dtype: args.dtype as (typeof DTYPES)[number],
+    width: integerFlag('--width', args.width, 1),
+    height: integerFlag('--height', args.height, 1),
+    planes: integerFlag('--planes', args.planes, 1),
+    overwrite: args.overwrite,
+    chunking: {
+      tileWidth: integerFlag('--tile-width', args.tileWidth, 0),
+      tileHeight: integerFlag('--tile-height', args.tileHeight, 0),
+      tilePlanes: integerFlag('--tile-planes', args.tilePlanes, 0),
+      maxBytesPerChunk: maxBytes,
+      framesPerChunk: args.framesPerChunk === undefined ? undefined : integerFlag('--frames-per-chunk', args.framesPerChunk, 1),
+    },
+    onWarning: (message: string) => process.stderr.write(`zarr-stream: warning: ${message}\n`),
+  };
+  let chain;
+  try {
+    chain = zarrTransforms(options);
+  } catch (error) {
+    if (error instanceof OptionError) {
+      const flag = FLAG_OF_FIELD[error.field] ?? error.field;
+      throw new FlagError(error.message.replace(error.field, flag).replace('overwrite: true', '--overwrite'));
+    }
+    throw error;
+  }
+  const sink = chain[chain.length - 1] as (typeof chain)[2];
+  const layout = sink.layouts[0]!;
+  const started = performance.now();
+  const showProgress = process.stderr.isTTY && !args.json;
+  sink.on('progress', (progress: { frames: number[] }) => {
+    if (showProgress) process.stderr.write(`\r${progress.frames[0]}/${frames} frames stored`);
+  });
+  await pipeline(syntheticFrames({ frames, width: options.width, height: options.height, planes: options.planes, dtype: options.dtype }), ...chain);
+  if (showProgress) process.stderr.write('\n');
+  const seconds = (performance.now() - started) / 1000;
+  const rawBytes = frames * layout.frame.width * layout.frame.height * layout.frame.planes * layout.bytesPerPixel;
+  const summary = {
+    store: path.resolve(args.out),
+    zarrVersion,
+    array: '0',
+    shape: arrayShape(layout, frames),
+    chunks: chunkShape(layout),
+    dtype: layout.dtype,
+    chunkFiles: sink.progress.chunks,
+    rawBytes,
+    storedBytes: sink.progress.bytes,
+    seconds: Number(seconds.toFixed(3)),
+    mbPerSecond: Number((rawBytes / 1e6 / seconds).toFixed(1)),
+  };
+  if (args.json) {
+    process.stdout.write(JSON.stringify(summary) + '\n');
+    return;
+  }
+  const lines = [
+    `wrote ${summary.store} (Zarr v${zarrVersion}): array "0" of shape (t, c, y, x) = (${summary.shape.join(', ')}), ${layout.dtype}`,
+    `  chunks (${summary.chunks.join(', ')}), ${summary.chunkFiles} chunk files, ${formatBytes(rawBytes)} in ${seconds.toFixed(2)} s (${summary.mbPerSecond} MB/s)`,
+  ];
+  if (demo) lines.push('', ...openSnippets(args.out, zarrVersion));
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+function isZarrRoot(dir: string): boolean {
+  return existsSync(path.join(dir, 'zarr.json')) || existsSync(path.join(dir, '.zgroup'));
+}
+
+function openSnippets(out: string, zarrVersion: 2 | 3): string[] {
+  const store = JSON.stringify(out);
+  return [
+    `open it in zarr-python${zarrVersion === 3 ? ' (3.x reads v3; use --zarr-version 2 for zarr-python 2.x)' : ''}:`,
+    `  python3 -c 'import zarr; a = zarr.open_array(${store}, path="0", mode="r"); print(a.shape, a[0, 0, :2, :8])'`,
+    'open it in zarrita.js (node, ESM):',
+    `  import * as zarr from "zarrita"; import FileSystemStore from "@zarrita/storage/fs";`,
+    `  const a = await zarr.open(zarr.root(new FileSystemStore(${store})).resolve("0"), { kind: "array" }); console.log(a.shape, await zarr.get(a, [0, 0, null, null]));`,
+  ];
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let failure: Error | undefined;
+  const parser = yargs(argv)
+    .scriptName('zarr-stream')
+    .usage('$0 <command> [options]')
+    .command('write <out>', 'stream synthetic frames into a Zarr store at <out>', (y) =>
+      writeFlags(y.positional('out', { type: 'string', describe: 'output directory', demandOption: true }), { frames: 128, width: 2048, height: 2048, tile: 512, zarrVersion: 3, maxBytesPerChunk: '64MiB' }),
+    )
+    .command('demo [out]', 'write a small dataset (demo.zarr) and show how to open it', (y) =>
+      writeFlags(y.positional('out', { type: 'string', default: 'demo.zarr', describe: 'output directory' }), { frames: 64, width: 1024, height: 1024, tile: 512, zarrVersion: 3, maxBytesPerChunk: '16MiB' }),
+    )
+    .demandCommand(1, 'name a command: write or demo')
+    .strict()
+    .help()
+    .version(false)
+    .fail((message, error) => {
+      failure = error ?? new FlagError(message);
+    })
+    .exitProcess(false);
+  const args = await parser.parseAsync();
+  if (failure) {
+    process.stderr.write(`zarr-stream: error: ${failure.message.split('\n')[0]}\n`);
+    return 2;
+  }
+  const command = String(args._[0]);
+  if (command !== 'write' && command !== 'demo') return 0; // --help
+  try {
+    await runWrite(args as unknown as WriteArgs, command === 'demo');
+    return 0;
+  } catch (error) {
+    process.stderr.write(`zarr-stream: error: ${(error as Error).message.split('\n')[0]}\n`);
+    return error instanceof FlagError ? 2 : 1;
+  }
+}
+
+process.exitCode = await main(hideBin(process.argv));

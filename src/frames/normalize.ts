@@ -1,0 +1,77 @@
+/** Turns what a user's source pushes into validated level-0 FrameMessages. */
+import { bytesPerPixel, dtypeOfArray, isDType, type DType } from '../dtype.js';
+import type { FrameInput, FrameMessage } from '../messages.js';
+import type { FrameShape } from '../chunking/layout.js';
+
+export interface ExpectedFrame extends FrameShape {
+  dtype: DType;
+}
+
+/** A frame that does not match the declared shape or dtype; names the frame index, what was expected and what came. */
+export class FrameMismatchError extends Error {
+  constructor(
+    readonly frameIndex: number,
+    readonly expected: string,
+    readonly received: string,
+  ) {
+    super(`frame ${frameIndex}: expected ${expected}, got ${received}`);
+    this.name = 'FrameMismatchError';
+  }
+}
+
+function describe(width: unknown, height: unknown, planes: unknown, dtype: unknown): string {
+  return `${width}x${height}x${planes} ${dtype}`;
+}
+
+/**
+ * Validates one input frame against the declared shape and returns it as a FrameMessage that views the same bytes
+ * (no copy). A bare Uint8Array/Buffer is taken as raw little-endian bytes of the declared dtype; any other TypedArray
+ * must be of the declared dtype.
+ */
+export function normalizeFrame(input: FrameInput | FrameMessage, t: number, expected: ExpectedFrame): FrameMessage {
+  if (isFrameMessage(input)) return input;
+  const want = describe(expected.width, expected.height, expected.planes, expected.dtype);
+  const wantBytes = expected.width * expected.height * expected.planes * bytesPerPixel(expected.dtype);
+  const wantText = `${want} (${wantBytes} bytes)`;
+  let data: ArrayBufferView;
+  if (ArrayBuffer.isView(input)) {
+    data = input;
+  } else if (input !== null && typeof input === 'object' && ArrayBuffer.isView((input as { data?: unknown }).data)) {
+    const { width, height, dtype } = input;
+    const planes = input.planes ?? 1;
+    if (width !== expected.width || height !== expected.height || planes !== expected.planes || dtype !== expected.dtype) {
+      throw new FrameMismatchError(t, wantText, describe(width, height, planes, isDType(dtype) ? dtype : JSON.stringify(dtype)));
+    }
+    data = input.data;
+  } else {
+    throw new FrameMismatchError(t, `a Frame object or a TypedArray (${wantText})`, describeValue(input));
+  }
+  const arrayType = dtypeOfArray(data);
+  const isBytes = data instanceof Uint8Array || (data.constructor === Uint8ClampedArray) || data instanceof DataView;
+  if (!isBytes && arrayType !== expected.dtype) {
+    throw new FrameMismatchError(t, wantText, `a ${data.constructor.name} (${arrayType ?? 'unknown dtype'} data)`);
+  }
+  if (data.byteLength !== wantBytes) {
+    throw new FrameMismatchError(t, wantText, `${data.byteLength} bytes of ${isBytes ? 'raw data' : arrayType}`);
+  }
+  return {
+    kind: 'frame',
+    level: 0,
+    t,
+    width: expected.width,
+    height: expected.height,
+    planes: expected.planes,
+    dtype: expected.dtype,
+    bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+  };
+}
+
+export function isFrameMessage(value: unknown): value is FrameMessage {
+  return value !== null && typeof value === 'object' && (value as { kind?: unknown }).kind === 'frame';
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value !== 'object') return `${typeof value} ${JSON.stringify(value)}`;
+  return `an object without a TypedArray "data" field (${value.constructor?.name ?? 'Object'})`;
+}

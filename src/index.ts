@@ -1,0 +1,15 @@
+export { zarrTransforms } from './zarr-transforms.js';
+export { resolveOptions, OptionError, type ZarrStreamOptions } from './options.js';
+export { syntheticFrames, syntheticFrame, fillSyntheticFrame, syntheticValue, type SyntheticFramesOptions } from './frames/synthetic.js';
+export { normalizeFrame, FrameMismatchError } from './frames/normalize.js';
+export { TileSplitter, type TileSplitterOptions } from './transforms/tile-splitter.js';
+export { ChunkAccumulator, type ChunkAccumulatorOptions, type AccumulateMode } from './transforms/chunk-accumulator.js';
+export { ZarrSink, type ZarrSinkOptions, type SinkProgress } from './sinks/zarr-sink.js';
+export { FileSystemStore } from './stores/fs-store.js';
+export { MemoryStore } from './stores/memory-store.js';
+export { validateKey, InvalidKeyError } from './stores/keys.js';
+export type { Store, StoreWriter } from './stores/store.js';
+export { resolveLayout, framesPerChunkFor, MIN_MAX_BYTES_PER_CHUNK, type ArrayLayout, type ChunkingOptions, type FrameShape } from './chunking/layout.js';
+export { chunkKey, v2ArrayMetadata, v3ArrayMetadata, type ZarrVersion, type CodecMetadata } from './metadata/zarr.js';
+export { DTYPES, bytesPerPixel, type DType, type PixelArray } from './dtype.js';
+export type * from './messages.js';

@@ -1,0 +1,87 @@
+/**
+ * The typed messages that flow between zarr-stream's transforms, in pipeline order:
+ * user frames -> FrameMessage -> TileMessage -> ChunkMessage | ChunkPartMessage -> sink.
+ * Every message carries the pyramid level it belongs to, so one linear pipeline carries all levels.
+ */
+import type { DType, PixelArray } from './dtype.js';
+
+/** What a user's source may push: a described frame, or a bare TypedArray/Buffer whose shape the options declare. */
+export interface Frame {
+  data: PixelArray | Uint8Array;
+  width: number;
+  height: number;
+  /** Defaults to 1. Data is planar: plane-major, then rows, then columns (C order of (c, y, x)). */
+  planes?: number;
+  dtype: DType;
+}
+
+export type FrameInput = Frame | PixelArray | Uint8Array;
+
+/** A validated frame of one level: `bytes` holds planes*height*width pixels, C order (c, y, x), little endian. */
+export interface FrameMessage {
+  kind: 'frame';
+  level: number;
+  /** Frame index within its level, from 0. */
+  t: number;
+  width: number;
+  height: number;
+  planes: number;
+  dtype: DType;
+  bytes: Uint8Array;
+}
+
+/**
+ * One tile of one frame, described, not copied: the consumer copies `region` out of `frame.bytes`
+ * into its own (reused) buffer, padded to the full tile shape with the fill value.
+ */
+export interface TileMessage {
+  kind: 'tile';
+  level: number;
+  t: number;
+  /** Tile grid position (c, y, x) = the chunk's last three coordinates. */
+  tile: readonly [number, number, number];
+  /** The valid part of the tile inside the frame: start and extent along c, y, x. */
+  region: TileRegion;
+  frame: FrameMessage;
+}
+
+export interface TileRegion {
+  c0: number;
+  y0: number;
+  x0: number;
+  planes: number;
+  rows: number;
+  cols: number;
+}
+
+/** A whole chunk (t, c, y, x chunk coordinates), raw or encoded. */
+export interface ChunkMessage {
+  kind: 'chunk';
+  level: number;
+  coords: readonly [number, number, number, number];
+  /** How many of the chunk's frame slots hold real frames (the rest is fill). */
+  frames: number;
+  data: Uint8Array;
+  /** True once a codec has encoded `data`. */
+  encoded: boolean;
+  /** Hands `data`'s buffer back to its pool; call once the bytes are no longer needed. */
+  release?: () => void;
+}
+
+/**
+ * A contiguous slab of a raw (unencoded) chunk: raw chunks are C ordered, so one frame's tile is one slab and
+ * a chunk can be streamed to its store as an append-only sequence of parts, never held whole in memory.
+ */
+export interface ChunkPartMessage {
+  kind: 'chunk-part';
+  level: number;
+  coords: readonly [number, number, number, number];
+  /** Byte offset of `data` within the chunk; parts of one chunk arrive in increasing, contiguous order. */
+  offset: number;
+  data: Uint8Array;
+  /** Set on the chunk's last part: the chunk's full byte length; the store pads the rest with zeros. */
+  complete?: { totalBytes: number; frames: number };
+  release?: () => void;
+}
+
+export type SinkMessage = ChunkMessage | ChunkPartMessage;

@@ -1,0 +1,229 @@
+/**
+ * ZarrSink: the Writable end of a pipeline. Writes chunks (whole or in parts) through a Store, and keeps each
+ * array's metadata true to what is on disk: written at the start with 0 frames, rewritten each time a chunk row is
+ * complete, and finalized with the exact frame count at the end. A reader that opens the store mid-acquisition, or
+ * after a failure, sees exactly the frames whose chunks are all there.
+ */
+import { Writable } from 'node:stream';
+import type { ArrayLayout } from '../chunking/layout.js';
+import type { ChunkMessage, ChunkPartMessage, SinkMessage } from '../messages.js';
+import {
+  chunkKey,
+  encodeJson,
+  metadataKeys,
+  RAW_CODECS,
+  v2ArrayMetadata,
+  v2GroupMetadata,
+  v3ArrayMetadata,
+  v3GroupMetadata,
+  type CodecMetadata,
+  type ZarrVersion,
+} from '../metadata/zarr.js';
+import { writerFor, type Store, type StoreWriter } from '../stores/store.js';
+
+export interface ZarrSinkOptions {
+  store: Store;
+  zarrVersion: ZarrVersion;
+  /** One layout per pyramid level, indexed by level; level l is array `l` of the root group. */
+  layouts: readonly ArrayLayout[];
+  codecs?: CodecMetadata;
+  /** Root group attributes (OME-NGFF): v2 `.zattrs`, v3 `zarr.json` attributes. */
+  rootAttributes?: Record<string, unknown>;
+  /** Replace what a non-empty store holds; otherwise a non-empty store is an error. */
+  overwrite?: boolean;
+  /** Store operations in flight at once before the sink pushes back. Default 8. */
+  maxConcurrentWrites?: number;
+}
+
+export interface SinkProgress {
+  /** Frames of each level whose chunks are all stored (what the metadata says). */
+  frames: number[];
+  chunks: number;
+  /** Bytes handed to the store (encoded chunk bytes; zero padding of short raw chunks not counted). */
+  bytes: number;
+}
+
+interface LevelProgress {
+  /** Committed chunks of each chunk row not yet complete. */
+  rows: Map<number, number>;
+  completeRows: number;
+  /** Frames covered by the committed chunks: max of row * framesPerChunk + frames. */
+  framesSeen: number;
+  published: number;
+  metadataWrite: Promise<void>;
+}
+
+export class ZarrSink extends Writable {
+  readonly store: Store;
+  readonly zarrVersion: ZarrVersion;
+  readonly layouts: readonly ArrayLayout[];
+  private readonly codecs: CodecMetadata;
+  private readonly rootAttributes: Record<string, unknown>;
+  private readonly overwrite: boolean;
+  private readonly maxConcurrent: number;
+  private readonly levels: LevelProgress[];
+  private readonly writers = new Map<string, StoreWriter>();
+  private readonly inflight = new Set<Promise<void>>();
+  private waiting: ((error?: Error | null) => void) | undefined;
+  private chunks = 0;
+  private bytes = 0;
+
+  constructor(options: ZarrSinkOptions) {
+    super({ objectMode: true, highWaterMark: options.layouts[0]?.tilesPerFrame ?? 1 });
+    this.store = options.store;
+    this.zarrVersion = options.zarrVersion;
+    this.layouts = options.layouts;
+    this.codecs = options.codecs ?? RAW_CODECS;
+    this.rootAttributes = options.rootAttributes ?? {};
+    this.overwrite = options.overwrite ?? false;
+    this.maxConcurrent = options.maxConcurrentWrites ?? 8;
+    this.levels = options.layouts.map(() => ({ rows: new Map(), completeRows: 0, framesSeen: 0, published: -1, metadataWrite: Promise.resolve() }));
+  }
+
+  get progress(): SinkProgress {
+    return { frames: this.levels.map((level) => Math.max(0, level.published)), chunks: this.chunks, bytes: this.bytes };
+  }
+
+  override _construct(callback: (error?: Error | null) => void): void {
+    this.start().then(() => callback(), callback);
+  }
+
+  override _write(message: SinkMessage, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    let operation: Promise<void>;
+    try {
+      operation = message.kind === 'chunk' ? this.writeChunk(message) : this.writePart(message);
+    } catch (error) {
+      callback(error as Error);
+      return;
+    }
+    this.inflight.add(operation);
+    operation.then(
+      () => {
+        this.inflight.delete(operation);
+        const waiting = this.waiting;
+        this.waiting = undefined;
+        waiting?.();
+      },
+      (error: Error) => {
+        this.inflight.delete(operation);
+        const waiting = this.waiting;
+        this.waiting = undefined;
+        if (waiting) waiting(error);
+        else this.destroy(error);
+      },
+    );
+    if (this.inflight.size < this.maxConcurrent) callback();
+    else this.waiting = callback;
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.finish().then(() => callback(), callback);
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    // Let started writes settle, then drop unfinished chunks: their temporary files must not outlive us.
+    const writers = [...this.writers.values()];
+    this.writers.clear();
+    Promise.allSettled(this.inflight)
+      .then(() => Promise.allSettled(writers.map((writer) => writer.abort())))
+      .then(() => Promise.allSettled(this.levels.map((level) => level.metadataWrite)))
+      .then(() => callback(error));
+  }
+
+  private async start(): Promise<void> {
+    const { store } = this;
+    if (store.isEmpty && !(await store.isEmpty())) {
+      if (!this.overwrite) throw new Error(`store ${store.description ?? ''} is not empty; pass overwrite: true (--overwrite) to replace it`.replace('  ', ' '));
+      if (!store.clear) throw new Error(`store ${store.description ?? ''} is not empty and cannot be cleared`);
+      await store.clear();
+    }
+    const keys = metadataKeys(this.zarrVersion, '0');
+    if (this.zarrVersion === 2) {
+      await store.set(keys.group, encodeJson(v2GroupMetadata()));
+      await store.set(keys.groupAttributes!, encodeJson(this.rootAttributes));
+    } else {
+      await store.set(keys.group, encodeJson(v3GroupMetadata(this.rootAttributes)));
+    }
+    await Promise.all(this.layouts.map((_, level) => this.publish(level, 0)));
+  }
+
+  private async writeChunk(message: ChunkMessage): Promise<void> {
+    const layout = this.layoutOf(message);
+    const key = chunkKey(this.zarrVersion, layout.path, message.coords);
+    await this.store.set(key, message.data);
+    this.bytes += message.data.byteLength;
+    message.release?.();
+    this.chunkStored(message.level, message.coords[0], message.frames);
+  }
+
+  private async writePart(part: ChunkPartMessage): Promise<void> {
+    const layout = this.layoutOf(part);
+    const key = chunkKey(this.zarrVersion, layout.path, part.coords);
+    let writer = this.writers.get(key);
+    if (!writer) {
+      if (part.offset !== 0 && !part.complete) throw new Error(`chunk ${key}: first part starts at byte ${part.offset}, not 0`);
+      writer = writerFor(this.store, key);
+      this.writers.set(key, writer);
+    }
+    const appended = part.data.byteLength > 0 ? writer.append(part.data) : Promise.resolve();
+    if (part.complete) {
+      this.writers.delete(key);
+      const { totalBytes, frames } = part.complete;
+      await appended;
+      part.release?.();
+      await writer.commit(totalBytes);
+      this.bytes += part.data.byteLength;
+      this.chunkStored(part.level, part.coords[0], frames);
+      return;
+    }
+    await appended;
+    this.bytes += part.data.byteLength;
+    part.release?.();
+  }
+
+  private layoutOf(message: SinkMessage): ArrayLayout {
+    const layout = this.layouts[message.level];
+    if (!layout) throw new RangeError(`chunk of level ${message.level}: the dataset has ${this.layouts.length} levels`);
+    return layout;
+  }
+
+  private chunkStored(level: number, row: number, frames: number): void {
+    const layout = this.layouts[level]!;
+    const state = this.levels[level]!;
+    this.chunks++;
+    state.framesSeen = Math.max(state.framesSeen, row * layout.chunk.frames + frames);
+    state.rows.set(row, (state.rows.get(row) ?? 0) + 1);
+    let advanced = false;
+    while (state.rows.get(state.completeRows) === layout.tilesPerFrame) {
+      state.rows.delete(state.completeRows);
+      state.completeRows++;
+      advanced = true;
+    }
+    if (advanced) void this.publish(level, Math.min(state.completeRows * layout.chunk.frames, state.framesSeen)).catch((error) => this.destroy(error));
+    this.emit('progress', this.progress);
+  }
+
+  /** Writes level's array metadata for `frames` frames; writes are chained so an older count never lands last. */
+  private publish(level: number, frames: number): Promise<void> {
+    const state = this.levels[level]!;
+    if (frames === state.published) return state.metadataWrite;
+    state.published = frames;
+    const layout = this.layouts[level]!;
+    const document = this.zarrVersion === 2 ? v2ArrayMetadata(layout, frames, this.codecs) : v3ArrayMetadata(layout, frames, this.codecs);
+    const key = metadataKeys(this.zarrVersion, layout.path).array;
+    state.metadataWrite = state.metadataWrite.then(() => this.store.set(key, encodeJson(document)));
+    return state.metadataWrite;
+  }
+
+  private async finish(): Promise<void> {
+    await Promise.all(this.inflight);
+    if (this.writers.size > 0) throw new Error(`stream ended with ${this.writers.size} chunk(s) incomplete, e.g. ${this.writers.keys().next().value}`);
+    await Promise.all(
+      this.levels.map((state, level) => {
+        if (state.rows.size > 0) throw new Error(`level ${level}: chunk row ${[...state.rows.keys()][0]} is incomplete at the end of the stream`);
+        return this.publish(level, state.framesSeen);
+      }),
+    );
+    this.emit('progress', this.progress);
+  }
+}

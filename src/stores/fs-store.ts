@@ -1,0 +1,171 @@
+/**
+ * A store over a local directory. Every value is written under a temporary name beside its final one and renamed
+ * into place, so a crash never leaves a torn file under a key.
+ */
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { mkdir, open, readFile, readdir, rename, rm, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { validateKey } from './keys.js';
+import type { Store, StoreWriter } from './store.js';
+
+let tempCounter = 0;
+
+export class FileSystemStore implements Store {
+  readonly root: string;
+  private readonly madeDirs = new Set<string>();
+
+  constructor(root: string) {
+    if (typeof root !== 'string' || root.length === 0) throw new TypeError(`store path must be a non-empty string, got ${JSON.stringify(root)}`);
+    this.root = path.resolve(root);
+  }
+
+  get description(): string {
+    return this.root;
+  }
+
+  /** The file a key names, checked to lie inside the root. */
+  resolve(key: string): string {
+    const segments = validateKey(key);
+    const file = path.join(this.root, ...segments);
+    if (!file.startsWith(this.root + path.sep)) throw new Error(`store key ${JSON.stringify(key)} resolves outside ${this.root}`);
+    return file;
+  }
+
+  async set(key: string, value: Uint8Array): Promise<void> {
+    const file = this.resolve(key);
+    await this.ensureDir(path.dirname(file));
+    const temp = tempName(file);
+    try {
+      await writeFile(temp, value);
+      await rename(temp, file);
+    } catch (error) {
+      await unlink(temp).catch(() => undefined);
+      throw withKey(error, key);
+    }
+  }
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    try {
+      return await readFile(this.resolve(key));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw withKey(error, key);
+    }
+  }
+
+  createWriter(key: string): StoreWriter {
+    const file = this.resolve(key);
+    return new FileWriter(key, file, this.ensureDir(path.dirname(file)));
+  }
+
+  async isEmpty(): Promise<boolean> {
+    return FileSystemStore.isEmptySync(this.root);
+  }
+
+  async clear(): Promise<void> {
+    const entries = await readdir(this.root).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return [] as string[];
+      throw error;
+    });
+    await Promise.all(entries.map((entry) => rm(path.join(this.root, entry), { recursive: true, force: true })));
+    this.madeDirs.clear();
+  }
+
+  /** True when `root` does not exist or is an empty directory; throws when it is a file. Synchronous so callers can refuse bad input before any stream starts. */
+  static isEmptySync(root: string): boolean {
+    let info;
+    try {
+      info = statSync(root);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
+      throw error;
+    }
+    if (!info.isDirectory()) throw new Error(`store path ${root} exists and is not a directory`);
+    return readdirSync(root).length === 0;
+  }
+
+  /** Creates the root now (synchronously), e.g. to claim it before streaming starts. */
+  ensureRootSync(): void {
+    mkdirSync(this.root, { recursive: true });
+    this.madeDirs.add(this.root);
+  }
+
+  private async ensureDir(dir: string): Promise<void> {
+    if (this.madeDirs.has(dir)) return;
+    await mkdir(dir, { recursive: true });
+    this.madeDirs.add(dir);
+  }
+}
+
+/** Appends land at positions assigned when append() is called, so concurrent appends need no queue. */
+class FileWriter implements StoreWriter {
+  private readonly temp: string;
+  private readonly handle: Promise<FileHandle>;
+  private readonly pending = new Set<Promise<unknown>>();
+  private position = 0;
+
+  constructor(
+    private readonly key: string,
+    private readonly file: string,
+    dirReady: Promise<void>,
+  ) {
+    this.temp = tempName(file);
+    this.handle = dirReady.then(() => open(this.temp, 'w'));
+    // An open failure surfaces through append/commit; don't let it also be unhandled.
+    this.handle.catch(() => undefined);
+  }
+
+  append(data: Uint8Array): Promise<void> {
+    const at = this.position;
+    this.position += data.byteLength;
+    const write = this.handle
+      .then(async (fh) => {
+        let done = 0;
+        while (done < data.byteLength) {
+          const { bytesWritten } = await fh.write(data, done, data.byteLength - done, at + done);
+          done += bytesWritten;
+        }
+      })
+      .catch((error) => {
+        throw withKey(error, this.key);
+      });
+    this.pending.add(write);
+    const settled = (): void => void this.pending.delete(write);
+    write.then(settled, settled);
+    return write;
+  }
+
+  async commit(totalBytes?: number): Promise<void> {
+    await Promise.all(this.pending);
+    const fh = await this.handle;
+    try {
+      // Extending with truncate writes zeros (the fill value) without touching them in memory.
+      if (totalBytes !== undefined && totalBytes > this.position) await fh.truncate(totalBytes);
+      await fh.close();
+      await rename(this.temp, this.file);
+    } catch (error) {
+      await fh.close().catch(() => undefined);
+      await unlink(this.temp).catch(() => undefined);
+      throw withKey(error, this.key);
+    }
+  }
+
+  async abort(): Promise<void> {
+    await Promise.allSettled(this.pending);
+    const fh = await this.handle.catch(() => undefined);
+    await fh?.close().catch(() => undefined);
+    await unlink(this.temp).catch(() => undefined);
+  }
+}
+
+function tempName(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${tempCounter++}.partial`);
+}
+
+function withKey(error: unknown, key: string): Error {
+  const err = error instanceof Error ? error : new Error(String(error));
+  if (!err.message.includes(key)) err.message = `store key ${JSON.stringify(key)}: ${err.message}`;
+  (err as Error & { key?: string }).key = key;
+  return err;
+}
+

@@ -1,0 +1,61 @@
+/**
+ * The small interface every store implements. A sink needs only `set` (atomic whole-value writes); stores that can
+ * stream a value in parts (files, later S3 multipart uploads) also offer `createWriter`, which lets raw chunks
+ * reach storage without ever being held whole in memory.
+ */
+export interface Store {
+  /** Writes `value` under `key` atomically: readers see the old value or the whole new one, never a torn one. */
+  set(key: string, value: Uint8Array): Promise<void>;
+  get(key: string): Promise<Uint8Array | undefined>;
+  /** Streams a value in appended parts; it appears under `key` only on commit(). */
+  createWriter?(key: string): StoreWriter;
+  /** Whether the store holds nothing yet (the overwrite check). */
+  isEmpty?(): Promise<boolean>;
+  /** Removes everything the store holds (overwrite: true). */
+  clear?(): Promise<void>;
+  /** A short description for messages, e.g. the root path. */
+  readonly description?: string;
+}
+
+export interface StoreWriter {
+  /** Appends bytes; may be called again before the previous append settles (positions are assigned at call time). */
+  append(data: Uint8Array): Promise<void>;
+  /** Pads with zeros up to `totalBytes` (when given) and publishes the value under its key. */
+  commit(totalBytes?: number): Promise<void>;
+  /** Discards what was appended; nothing appears under the key. */
+  abort(): Promise<void>;
+}
+
+/** For stores without createWriter: gathers the parts in memory and publishes them with one set(). */
+export function bufferingWriter(store: Store, key: string): StoreWriter {
+  const parts: Uint8Array[] = [];
+  let length = 0;
+  return {
+    async append(data) {
+      // Parts may live in reused buffers: keep a copy.
+      parts.push(data.slice());
+      length += data.byteLength;
+    },
+    async commit(totalBytes) {
+      const value = new Uint8Array(Math.max(totalBytes ?? 0, length));
+      let offset = 0;
+      for (const part of parts) {
+        value.set(part, offset);
+        offset += part.byteLength;
+      }
+      parts.length = 0;
+      await store.set(key, value);
+    },
+    async abort() {
+      parts.length = 0;
+    },
+  };
+}
+
+export function writerFor(store: Store, key: string): StoreWriter {
+  return store.createWriter ? store.createWriter(key) : bufferingWriter(store, key);
+}
+
+export function isStore(value: unknown): value is Store {
+  return value !== null && typeof value === 'object' && typeof (value as Store).set === 'function' && typeof (value as Store).get === 'function';
+}

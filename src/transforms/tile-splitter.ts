@@ -1,0 +1,48 @@
+/** TileSplitter: frames in, tile descriptors out (no pixel copies; the accumulator copies each tile once). */
+import { Transform, type TransformCallback } from 'node:stream';
+import type { ArrayLayout } from '../chunking/layout.js';
+import { frameTiles } from '../chunking/tiles.js';
+import { normalizeFrame } from '../frames/normalize.js';
+import type { FrameInput, FrameMessage, TileMessage, TileRegion } from '../messages.js';
+
+export interface TileSplitterOptions {
+  /** One layout per pyramid level, indexed by level. */
+  layouts: readonly ArrayLayout[];
+}
+
+export class TileSplitter extends Transform {
+  private readonly layouts: readonly ArrayLayout[];
+  private readonly tilesByLevel: Array<Array<{ tile: [number, number, number]; region: TileRegion }>>;
+  /** Index of the next bare (level-0) input frame, for error messages and FrameMessage.t. */
+  private nextInput = 0;
+
+  constructor(options: TileSplitterOptions) {
+    // Each message pins at most one frame; a frame's worth of tiles keeps the pipe moving without holding more.
+    const tiles = options.layouts[0]?.tilesPerFrame ?? 1;
+    super({ objectMode: true, readableHighWaterMark: tiles, writableHighWaterMark: 1 });
+    this.layouts = options.layouts;
+    this.tilesByLevel = options.layouts.map(frameTiles);
+  }
+
+  override _transform(input: FrameInput | FrameMessage, _encoding: BufferEncoding, callback: TransformCallback): void {
+    let frame: FrameMessage;
+    try {
+      const base = this.layouts[0]!;
+      frame = normalizeFrame(input, this.nextInput, { ...base.frame, dtype: base.dtype });
+      if (frame.level === 0) this.nextInput++;
+    } catch (error) {
+      callback(error as Error);
+      return;
+    }
+    const tiles = this.tilesByLevel[frame.level];
+    if (!tiles) {
+      callback(new RangeError(`frame ${frame.t} of level ${frame.level}: no such level (the dataset has ${this.layouts.length})`));
+      return;
+    }
+    for (const { tile, region } of tiles) {
+      const message: TileMessage = { kind: 'tile', level: frame.level, t: frame.t, tile, region, frame };
+      this.push(message);
+    }
+    callback();
+  }
+}

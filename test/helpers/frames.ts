@@ -1,0 +1,42 @@
+/** What went in: the frames a test streams, kept so read-back data can be compared with them. */
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { syntheticFrame } from '../../src/frames/synthetic.js';
+import type { DType } from '../../src/dtype.js';
+import type { Frame } from '../../src/messages.js';
+
+export interface FrameSet {
+  frames: Frame[];
+  /** All frames' bytes back to back: the (t, c, y, x) array a reader should return. */
+  bytes: Uint8Array;
+}
+
+export function makeFrames(count: number, width: number, height: number, planes: number, dtype: DType): FrameSet {
+  const frames = Array.from({ length: count }, (_, t) => syntheticFrame(t, width, height, planes, dtype));
+  const total = frames.reduce((sum, frame) => sum + frame.data.byteLength, 0);
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const frame of frames) {
+    bytes.set(new Uint8Array(frame.data.buffer, frame.data.byteOffset, frame.data.byteLength), offset);
+    offset += frame.data.byteLength;
+  }
+  return { frames, bytes };
+}
+
+export function source(frames: readonly unknown[]): Readable {
+  return Readable.from(frames, { objectMode: true });
+}
+
+export async function tempDir(prefix = 'zs-test-'): Promise<string> {
+  return mkdtemp(path.join(os.tmpdir(), prefix));
+}
+
+/** Index of the first differing byte, or -1: a failed comparison says where, not just that. */
+export function firstDifference(a: Uint8Array, b: Uint8Array): number {
+  if (a.byteLength !== b.byteLength) return Math.min(a.byteLength, b.byteLength);
+  const n = a.byteLength;
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
+  return -1;
+}

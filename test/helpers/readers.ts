@@ -1,0 +1,88 @@
+/**
+ * Independent readers for round-trip tests: zarrita.js (v2 and v3) and Debian's zarr-python (v2). What they read
+ * back is compared, pixel for pixel, with what went in.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import * as zarr from 'zarrita';
+import FileSystemStore from '@zarrita/storage/fs';
+
+const run = promisify(execFile);
+
+export interface ReadBack {
+  shape: number[];
+  chunks: number[];
+  dtype: string;
+  /** The whole array's bytes, C order, little endian. */
+  bytes: Uint8Array;
+}
+
+function asBytes(view: ArrayBufferView): Uint8Array {
+  return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+}
+
+/** Opens array `arrayPath` of a store (a directory, or any zarrita-readable store) with zarrita.js. */
+export async function openWithZarrita(store: string | zarr.Readable, arrayPath = '0') {
+  const source = typeof store === 'string' ? new FileSystemStore(store) : store;
+  return zarr.open(zarr.root(source).resolve(arrayPath), { kind: 'array' });
+}
+
+/** Reads the whole array with zarrita.js. */
+export async function readWithZarrita(store: string | zarr.Readable, arrayPath = '0'): Promise<ReadBack> {
+  const array = await openWithZarrita(store, arrayPath);
+  const chunk = await zarr.get(array);
+  return { shape: array.shape, chunks: array.chunks, dtype: String(array.dtype), bytes: asBytes(chunk.data as ArrayBufferView) };
+}
+
+export const PYTHON = '/usr/bin/python3';
+
+let pythonZarr: Promise<string | undefined> | undefined;
+/** zarr-python's version, or undefined when Debian's python3-zarr is not installed here. */
+export function pythonZarrVersion(): Promise<string | undefined> {
+  pythonZarr ??= existsSync(PYTHON)
+    ? run(PYTHON, ['-c', 'import zarr, numcodecs; print(zarr.__version__)']).then(
+        ({ stdout }) => stdout.trim(),
+        () => undefined,
+      )
+    : Promise.resolve(undefined);
+  return pythonZarr;
+}
+
+/** In CI the Python reader is required: a missing one is a failure there, a logged skip on a developer's machine. */
+export async function requirePythonZarr(log: (message: string) => void): Promise<boolean> {
+  const version = await pythonZarrVersion();
+  if (version) return true;
+  if (process.env.CI) throw new Error(`zarr-python is required in CI but ${PYTHON} cannot import zarr (apt-get install python3-zarr python3-numcodecs)`);
+  log(`SKIPPED the zarr-python check: ${PYTHON} cannot import zarr here (apt-get install python3-zarr python3-numcodecs to run it)`);
+  return false;
+}
+
+/** Reads a v2 array with zarr-python; the bytes travel through a temporary file. */
+export async function readWithPython(storePath: string, arrayPath = '0'): Promise<ReadBack> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'zs-py-'));
+  const out = path.join(dir, 'data.bin');
+  const script = [
+    'import json, sys, zarr, numpy as np',
+    'a = zarr.open_array(sys.argv[1], path=sys.argv[2], mode="r")',
+    'data = np.ascontiguousarray(a[...])',
+    'data.astype(data.dtype.newbyteorder("<")).tofile(sys.argv[3])',
+    'print(json.dumps({"shape": list(a.shape), "chunks": list(a.chunks), "dtype": a.dtype.str}))',
+  ].join('\n');
+  try {
+    const { stdout } = await run(PYTHON, ['-c', script, storePath, arrayPath, out], { maxBuffer: 1 << 20 });
+    const info = JSON.parse(stdout) as { shape: number[]; chunks: number[]; dtype: string };
+    return { ...info, bytes: new Uint8Array(await readFile(out)) };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs a Python snippet with Debian's interpreter and returns its stdout. */
+export async function python(script: string, ...args: string[]): Promise<string> {
+  const { stdout } = await run(PYTHON, ['-c', script, ...args], { maxBuffer: 64 << 20 });
+  return stdout;
+}
