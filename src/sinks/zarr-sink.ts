@@ -36,7 +36,7 @@ export interface ZarrSinkOptions {
 }
 
 export interface SinkProgress {
-  /** Frames of each level whose chunks are all stored (what the metadata says). */
+  /** Frames of each level whose chunks are all stored and whose metadata on disk says so. */
   frames: number[];
   chunks: number;
   /** Bytes handed to the store (encoded chunk bytes; zero padding of short raw chunks not counted). */
@@ -50,6 +50,8 @@ interface LevelProgress {
   /** Frames covered by the committed chunks: max of row * framesPerChunk + frames. */
   framesSeen: number;
   published: number;
+  /** Frames the metadata on disk shows (its last write finished). */
+  visible: number;
   metadataWrite: Promise<void>;
 }
 
@@ -77,11 +79,11 @@ export class ZarrSink extends Writable {
     this.rootAttributes = options.rootAttributes ?? {};
     this.overwrite = options.overwrite ?? false;
     this.maxConcurrent = options.maxConcurrentWrites ?? 8;
-    this.levels = options.layouts.map(() => ({ rows: new Map(), completeRows: 0, framesSeen: 0, published: -1, metadataWrite: Promise.resolve() }));
+    this.levels = options.layouts.map(() => ({ rows: new Map(), completeRows: 0, framesSeen: 0, published: -1, visible: 0, metadataWrite: Promise.resolve() }));
   }
 
   get progress(): SinkProgress {
-    return { frames: this.levels.map((level) => Math.max(0, level.published)), chunks: this.chunks, bytes: this.bytes };
+    return { frames: this.levels.map((level) => level.visible), chunks: this.chunks, bytes: this.bytes };
   }
 
   override _construct(callback: (error?: Error | null) => void): void {
@@ -199,8 +201,15 @@ export class ZarrSink extends Writable {
       state.completeRows++;
       advanced = true;
     }
-    if (advanced) void this.publish(level, Math.min(state.completeRows * layout.chunk.frames, state.framesSeen)).catch((error) => this.destroy(error));
-    this.emit('progress', this.progress);
+    if (advanced) {
+      // Progress reports frames once the metadata shows them, so a listener may open the store right away.
+      this.publish(level, Math.min(state.completeRows * layout.chunk.frames, state.framesSeen)).then(
+        () => this.emit('progress', this.progress),
+        (error: Error) => this.destroy(error),
+      );
+    } else {
+      this.emit('progress', this.progress);
+    }
   }
 
   /** Writes level's array metadata for `frames` frames; writes are chained so an older count never lands last. */
@@ -211,7 +220,11 @@ export class ZarrSink extends Writable {
     const layout = this.layouts[level]!;
     const document = this.zarrVersion === 2 ? v2ArrayMetadata(layout, frames, this.codecs) : v3ArrayMetadata(layout, frames, this.codecs);
     const key = metadataKeys(this.zarrVersion, layout.path).array;
-    state.metadataWrite = state.metadataWrite.then(() => this.store.set(key, encodeJson(document)));
+    state.metadataWrite = state.metadataWrite
+      .then(() => this.store.set(key, encodeJson(document)))
+      .then(() => {
+        state.visible = frames;
+      });
     return state.metadataWrite;
   }
 

@@ -1,0 +1,87 @@
+/** The zarr-stream command line, run as a user runs it. */
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { makeFrames, tempDir, firstDifference } from './helpers/frames.js';
+import { readWithZarrita } from './helpers/readers.js';
+
+const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+
+function cli(args: string[], cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { cwd }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+test('write: synthetic frames with every chunking flag, read back by zarrita.js', async (t) => {
+  const dir = await tempDir();
+  const out = path.join(dir, 'cli.zarr');
+  const run = await cli(['write', out, '--frames', '5', '--width', '40', '--height', '30', '--planes', '2', '--dtype', 'int16', '--zarr-version', '2',
+    '--tile-width', '16', '--tile-height', '16', '--tile-planes', '1', '--max-bytes-per-chunk', '16MiB', '--frames-per-chunk', '2', '--json']);
+  t.is(run.code, 0, run.stderr);
+  const summary = JSON.parse(run.stdout);
+  t.deepEqual(summary.shape, [5, 2, 30, 40]);
+  t.deepEqual(summary.chunks, [2, 1, 16, 16]);
+  t.is(summary.chunkFiles, 3 * 2 * 2 * 3);
+  const back = await readWithZarrita(out);
+  t.is(firstDifference(back.bytes, makeFrames(5, 40, 30, 2, 'int16').bytes), -1);
+});
+
+test('bad flags: one line naming the flag and value, non-zero exit, nothing written', async (t) => {
+  const dir = await tempDir();
+  const out = path.join(dir, 'never.zarr');
+  const cases: Array<[string[], RegExp]> = [
+    [['--width', '-5'], /--width must be an integer >= 1, got "-5"/],
+    [['--frames', 'ten'], /--frames must be an integer >= 0, got "ten"/],
+    [['--dtype', 'uint12'], /--dtype must be one of .*got "uint12"/],
+    [['--zarr-version', '4'], /--zarr-version must be 2 or 3, got "4"/],
+    [['--max-bytes-per-chunk', '64XB'], /--max-bytes-per-chunk must be a size .*got "64XB"/],
+    [['--tile-width', '1.5'], /--tile-width must be an integer >= 0, got "1.5"/],
+    [['--frames-per-chunk', '0'], /--frames-per-chunk must be an integer >= 1, got "0"/],
+    [['--bogus', '1'], /Unknown argument: bogus/],
+  ];
+  for (const [flags, message] of cases) {
+    const run = await cli(['write', out, ...flags]);
+    t.is(run.code, 2, flags.join(' '));
+    t.regex(run.stderr, message);
+    t.regex(run.stderr, /^zarr-stream: error: [^\n]+\n$/);
+    t.false(existsSync(out), flags.join(' '));
+  }
+});
+
+test('a small --max-bytes-per-chunk warns that it was raised to 16 MiB', async (t) => {
+  const dir = await tempDir();
+  const run = await cli(['write', path.join(dir, 'w.zarr'), '--frames', '1', '--width', '8', '--height', '8', '--max-bytes-per-chunk', '1KiB', '--json']);
+  t.is(run.code, 0, run.stderr);
+  t.regex(run.stderr, /warning: maxBytesPerChunk 1024 is below the 16 MiB minimum/);
+});
+
+test('write refuses a non-empty directory without --overwrite', async (t) => {
+  const dir = await tempDir();
+  const out = path.join(dir, 'twice.zarr');
+  t.is((await cli(['write', out, '--frames', '1', '--width', '8', '--height', '8'])).code, 0);
+  const again = await cli(['write', out, '--frames', '1', '--width', '8', '--height', '8']);
+  t.is(again.code, 2);
+  t.regex(again.stderr, /<out> must be an empty or new directory, or --overwrite/);
+  t.is((await cli(['write', out, '--frames', '2', '--width', '8', '--height', '8', '--overwrite'])).code, 0);
+  t.deepEqual((await readWithZarrita(out)).shape, [2, 1, 8, 8]);
+});
+
+test('demo writes demo.zarr, says what it wrote and how to open it; a rerun replaces it', async (t) => {
+  const dir = await tempDir();
+  const run = await cli(['demo'], dir);
+  t.is(run.code, 0, run.stderr);
+  t.regex(run.stdout, /wrote .*demo\.zarr \(Zarr v3\): array "0" of shape \(t, c, y, x\) = \(64, 1, 1024, 1024\), uint16/);
+  t.regex(run.stdout, /zarr-python/);
+  t.regex(run.stdout, /zarrita/);
+  const back = await readWithZarrita(path.join(dir, 'demo.zarr'));
+  t.deepEqual(back.shape, [64, 1, 1024, 1024]);
+  t.is(firstDifference(back.bytes, makeFrames(64, 1024, 1024, 1, 'uint16').bytes), -1);
+  const rerun = await cli(['demo'], dir);
+  t.is(rerun.code, 0, rerun.stderr);
+  t.regex(rerun.stderr, /replacing the earlier dataset/);
+});
