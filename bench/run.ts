@@ -1,0 +1,113 @@
+/**
+ * npm run bench -- W1 [--runs 3] [--json]
+ * Streams a standard workload with zarr-stream (v2 and v3) and, in the same run, writes the same bytes with fs in
+ * 16 MiB blocks (the disk baseline) and with zarrita.js in 64-frame slabs (a peer). Each write is a fresh process;
+ * rounds interleave the writers so drift hits all alike. Prints medians and per-round ratios.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { fillSyntheticFrame } from '../src/frames/synthetic.js';
+import { allocPixels, bytesPerPixel } from '../src/dtype.js';
+import { WORKLOADS, type Workload } from './workloads.js';
+
+const run = promisify(execFile);
+const here = path.dirname(fileURLToPath(import.meta.url));
+const projectRoot = path.resolve(here, '..', '..');
+const scratch = path.join(projectRoot, '.bench-out');
+
+interface Sample {
+  seconds: number;
+  bytes: number;
+  peakRss: number;
+  rssBefore: number;
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+
+/** The workload's frames, made once with the standard formula and kept as a file the workers load. */
+async function framesFile(w: Workload): Promise<string> {
+  const file = path.join(scratch, `frames-${w.frames}x${w.height}x${w.width}-${w.dtype}.bin`);
+  if (existsSync(file)) return file;
+  await mkdir(scratch, { recursive: true });
+  const frameBytes = w.width * w.height * bytesPerPixel(w.dtype);
+  const all = Buffer.allocUnsafe(w.frames * frameBytes);
+  for (let t = 0; t < w.frames; t++) {
+    const pixels = allocPixels(w.dtype, w.width * w.height);
+    fillSyntheticFrame(t, w.width, w.height, 1, w.dtype, pixels);
+    all.set(new Uint8Array(pixels.buffer), t * frameBytes);
+  }
+  await writeFile(file + '.tmp', all);
+  await rm(file, { force: true });
+  await (await import('node:fs/promises')).rename(file + '.tmp', file);
+  return file;
+}
+
+async function sample(system: string, w: Workload, version: number, frames: string): Promise<Sample> {
+  const out = path.join(scratch, `out-${system}-v${version}`);
+  await rm(out, { recursive: true, force: true });
+  const worker = path.join(here, 'worker.js');
+  const { stdout } = await run(process.execPath, ['--expose-gc', '--max-old-space-size=8192', worker, system, Object.keys(WORKLOADS).find((k) => WORKLOADS[k] === w)!, String(version), frames, out], {
+    maxBuffer: 1 << 20,
+  });
+  await rm(out, { recursive: true, force: true });
+  return JSON.parse(stdout) as Sample;
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const name = args.find((a) => !a.startsWith('--')) ?? 'W1';
+  const runsIndex = args.indexOf('--runs');
+  const runs = runsIndex >= 0 ? Number(args[runsIndex + 1]) : 3;
+  const json = args.includes('--json');
+  const w = WORKLOADS[name];
+  if (!w) throw new Error(`unknown workload ${JSON.stringify(name)}; known: ${Object.keys(WORKLOADS).join(', ')}`);
+  if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${args[runsIndex + 1]}`);
+  const frames = await framesFile(w);
+  const systems: Array<[string, string, number]> = [['baseline', 'baseline', 0]];
+  for (const v of w.zarrVersions) systems.push([`zarr-stream v${v}`, 'zarr-stream', v], [`zarrita.js v${v}`, 'zarrita', v]);
+  const samples = new Map<string, Sample[]>(systems.map(([label]) => [label, []]));
+  for (let round = 0; round < runs; round++) {
+    for (const [label, system, version] of systems) {
+      const s = await sample(system, w, version, frames);
+      samples.get(label)!.push(s);
+      if (!json) process.stderr.write(`round ${round + 1}/${runs} ${label}: ${((s.bytes / 1e6) / s.seconds).toFixed(0)} MB/s\n`);
+    }
+  }
+  const rate = (s: Sample) => s.bytes / 1e6 / s.seconds;
+  const rows = systems.map(([label]) => {
+    const list = samples.get(label)!;
+    return {
+      label,
+      mbPerSecond: median(list.map(rate)),
+      peakRss: median(list.map((s) => s.peakRss)),
+      writerMemory: median(list.map((s) => s.peakRss - s.rssBefore)),
+    };
+  });
+  const ratios = w.zarrVersions.map((v) => {
+    const ours = samples.get(`zarr-stream v${v}`)!;
+    return {
+      zarrVersion: v,
+      vsBaseline: median(ours.map((s, i) => rate(s) / rate(samples.get('baseline')![i]!))),
+      vsZarrita: median(ours.map((s, i) => rate(s) / rate(samples.get(`zarrita.js v${v}`)![i]!))),
+    };
+  });
+  if (json) {
+    process.stdout.write(JSON.stringify({ workload: name, runs, rows, ratios }, null, 2) + '\n');
+    return;
+  }
+  console.log(`\n${w.name}: ${w.frames} frames ${w.height}x${w.width} ${w.dtype}, chunks ${w.chunk.join('x')}, median of ${runs}`);
+  console.log('writer             MB/s   peak RSS   writer memory (peak RSS - RSS with frames loaded)');
+  for (const row of rows) console.log(`${row.label.padEnd(17)} ${row.mbPerSecond.toFixed(0).padStart(5)}   ${mib(row.peakRss).padStart(8)}   ${mib(row.writerMemory).padStart(8)}`);
+  for (const r of ratios) console.log(`zarr-stream v${r.zarrVersion}: ${r.vsBaseline.toFixed(2)}x the disk baseline, ${r.vsZarrita.toFixed(2)}x zarrita.js (per-round ratios, median)`);
+}
+
+await main();
