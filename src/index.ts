@@ -1,4 +1,8 @@
-export { zarrTransforms } from './zarr-transforms.js';
+export { zarrTransforms, sinkOf, type ZarrChain } from './zarr-transforms.js';
+export { Downsampler, type DownsamplerOptions } from './transforms/downsampler.js';
+export { pyramidShapes } from './downsample/levels.js';
+export { DOWNSAMPLE_METHODS, type DownsampleMethod } from './downsample/reduce.js';
+export { omeAttributesV2, omeAttributesV3, type OmeOptions } from './metadata/ome.js';
 export { resolveOptions, OptionError, type ZarrStreamOptions } from './options.js';
 export { syntheticFrames, syntheticFrame, fillSyntheticFrame, syntheticValue, type SyntheticFramesOptions } from './frames/synthetic.js';
 export { normalizeFrame, FrameMismatchError } from './frames/normalize.js';

@@ -3,6 +3,8 @@
  * naming the option and the value, before any stream exists or anything is written.
  */
 import { resolveLayout, type ArrayLayout, type ChunkingOptions } from './chunking/layout.js';
+import { pyramidShapes } from './downsample/levels.js';
+import { DOWNSAMPLE_METHODS, type DownsampleMethod } from './downsample/reduce.js';
 import { isDType, DTYPES, type DType } from './dtype.js';
 import type { ZarrVersion } from './metadata/zarr.js';
 import { isStore, type Store } from './stores/store.js';
@@ -22,6 +24,17 @@ export interface ZarrStreamOptions {
   overwrite?: boolean;
   /** Called with each adjustment made to the options (also emitted as 'warning' on the sink). */
   onWarning?: (message: string) => void;
+  /**
+   * Write a pyramid: level l (array `l`) halves x and y and pairs frames in time, until a level's frame fits in
+   * one tile. Default false (one level). OME-NGFF metadata is written either way.
+   */
+  multiscale?: boolean;
+  /** How each level is made from the one below; default 'mean'. */
+  downsampleMethod?: DownsampleMethod;
+  /** Size of a level-0 pixel in micrometers, for the OME-NGFF scale; default { x: 1, y: 1 }. */
+  pixelScaleUm?: { x: number; y: number };
+  /** The OME-NGFF image name; default "image". */
+  name?: string;
 }
 
 /** A bad option: `field` is the option's name (dotted for nested ones), `value` what was given. */
@@ -54,7 +67,12 @@ export interface ResolvedOptions {
   store: string | Store;
   zarrVersion: ZarrVersion;
   dtype: DType;
-  layout: ArrayLayout;
+  /** One per pyramid level; level 0 first. */
+  layouts: ArrayLayout[];
+  multiscale: boolean;
+  downsampleMethod: DownsampleMethod;
+  pixelScaleUm: { x: number; y: number };
+  name: string;
   overwrite: boolean;
   warnings: string[];
 }
@@ -79,11 +97,37 @@ export function resolveOptions(options: ZarrStreamOptions): ResolvedOptions {
   if (chunking.maxBytesPerChunk !== undefined) integer('chunking.maxBytesPerChunk', chunking.maxBytesPerChunk, 1);
   if (chunking.framesPerChunk !== undefined) integer('chunking.framesPerChunk', chunking.framesPerChunk, 1);
   const { layout, warnings } = resolveLayout({ width, height, planes }, options.dtype, chunking);
+  const multiscale = options.multiscale ?? false;
+  if (typeof multiscale !== 'boolean') throw new OptionError('multiscale', multiscale, 'true or false');
+  const downsampleMethod = options.downsampleMethod ?? 'mean';
+  if (!DOWNSAMPLE_METHODS.includes(downsampleMethod)) throw new OptionError('downsampleMethod', downsampleMethod, `one of ${DOWNSAMPLE_METHODS.join(', ')}`);
+  const pixelScaleUm = options.pixelScaleUm ?? { x: 1, y: 1 };
+  if (pixelScaleUm === null || typeof pixelScaleUm !== 'object') throw new OptionError('pixelScaleUm', pixelScaleUm, 'an object { x, y } in micrometers');
+  for (const axis of ['x', 'y'] as const) {
+    const value = pixelScaleUm[axis];
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new OptionError(`pixelScaleUm.${axis}`, value, 'a positive number of micrometers');
+  }
+  const name = options.name ?? 'image';
+  if (typeof name !== 'string') throw new OptionError('name', name, 'a string');
+  // Every level keeps level 0's tile shape (clipped to its frame) and the same frames-per-chunk rule.
+  const shapes = multiscale ? pyramidShapes(layout.frame, layout.chunk.width, layout.chunk.height) : [layout.frame];
+  const layouts = shapes.map((shape, level) => (level === 0 ? layout : resolveLayout(shape, options.dtype, chunking, level).layout));
   // Chunks are single buffers (and single files); beyond 2 GiB neither Node nor most readers cope.
   if (layout.chunkBytes > 2 ** 31 - 1) {
     throw new OptionError('chunking.framesPerChunk', chunking.framesPerChunk ?? layout.chunk.frames, `small enough that a chunk stays below 2 GiB (chunk would be ${layout.chunkBytes} bytes)`);
   }
   if (options.overwrite !== undefined && typeof options.overwrite !== 'boolean') throw new OptionError('overwrite', options.overwrite, 'true or false');
   if (options.onWarning !== undefined && typeof options.onWarning !== 'function') throw new OptionError('onWarning', options.onWarning, 'a function');
-  return { store, zarrVersion, dtype: options.dtype, layout, overwrite: options.overwrite ?? false, warnings };
+  return {
+    store,
+    zarrVersion,
+    dtype: options.dtype,
+    layouts,
+    multiscale,
+    downsampleMethod,
+    pixelScaleUm: { x: pixelScaleUm.x, y: pixelScaleUm.y },
+    name,
+    overwrite: options.overwrite ?? false,
+    warnings,
+  };
 }

@@ -1,22 +1,37 @@
 /** zarrTransforms(): the whole chain for `pipeline(source, ...zarrTransforms(options))`. */
-import type { Transform } from 'node:stream';
-import { resolveOptions, OptionError, type ZarrStreamOptions } from './options.js';
+import { resolveOptions, OptionError, type ResolvedOptions, type ZarrStreamOptions } from './options.js';
+import { omeAttributesV2, omeAttributesV3 } from './metadata/ome.js';
 import { FileSystemStore } from './stores/fs-store.js';
 import type { Store } from './stores/store.js';
 import { ChunkAccumulator } from './transforms/chunk-accumulator.js';
+import { Downsampler } from './transforms/downsampler.js';
 import { TileSplitter } from './transforms/tile-splitter.js';
 import { ZarrSink } from './sinks/zarr-sink.js';
 
-/** The transforms in pipeline order, then the sink. */
-export type ZarrChain = [...Transform[], ZarrSink];
+/**
+ * The transforms in pipeline order, then the sink. The tuple has a fixed length whatever the options (a stage that
+ * has nothing to do passes messages through), so `pipeline(source, ...chain)` type-checks against Node's typings.
+ */
+export type ZarrChain = [Downsampler, TileSplitter, ChunkAccumulator, ZarrSink];
 
-export function zarrTransforms(options: ZarrStreamOptions): [TileSplitter, ChunkAccumulator, ZarrSink] {
+/** The chain's sink (its last element): progress events, `progress`, and the store. */
+export function sinkOf(chain: ZarrChain): ZarrSink {
+  return chain[chain.length - 1] as ZarrSink;
+}
+
+/**
+ * Validates `options` (throwing an OptionError that names the bad field before anything exists or is written) and
+ * returns [Downsampler, TileSplitter, ChunkAccumulator, ZarrSink].
+ */
+export function zarrTransforms(options: ZarrStreamOptions): ZarrChain {
   const resolved = resolveOptions(options);
   const store = openStore(resolved.store, resolved.overwrite);
-  const layouts = [resolved.layout];
+  const { layouts } = resolved;
+  // With one level the Downsampler only validates and numbers the frames.
+  const downsampler = new Downsampler({ levels: layouts.map((layout) => layout.frame), method: resolved.downsampleMethod, dtype: resolved.dtype });
   const splitter = new TileSplitter({ layouts });
   const accumulator = new ChunkAccumulator({ layouts, mode: 'parts' });
-  const sink = new ZarrSink({ store, zarrVersion: resolved.zarrVersion, layouts, overwrite: resolved.overwrite });
+  const sink = new ZarrSink({ store, zarrVersion: resolved.zarrVersion, layouts, overwrite: resolved.overwrite, rootAttributes: rootAttributes(resolved) });
   for (const warning of resolved.warnings) {
     if (options.onWarning) options.onWarning(warning);
     // Emitted once listeners can be attached (after zarrTransforms returns), like Node's own deferred events.
@@ -25,7 +40,14 @@ export function zarrTransforms(options: ZarrStreamOptions): [TileSplitter, Chunk
       else if (!options.onWarning) process.emitWarning(warning, 'ZarrStreamWarning');
     });
   }
-  return [splitter, accumulator, sink];
+  const chain: [Downsampler, TileSplitter, ChunkAccumulator, ZarrSink] = [downsampler, splitter, accumulator, sink];
+  return chain;
+}
+
+/** OME-NGFF image metadata, written for one level as for many. */
+function rootAttributes(resolved: ResolvedOptions): Record<string, unknown> {
+  const ome = { levels: resolved.layouts.length, pixelScaleUm: resolved.pixelScaleUm, method: resolved.downsampleMethod, name: resolved.name };
+  return { ...(resolved.zarrVersion === 2 ? omeAttributesV2(ome) : omeAttributesV3(ome)) };
 }
 
 /** A path becomes a FileSystemStore; a non-empty directory is refused now, before any stream runs. */

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { zarrTransforms } from '../src/zarr-transforms.js';
+import { sinkOf, zarrTransforms } from '../src/zarr-transforms.js';
 import { OptionError, type ZarrStreamOptions } from '../src/options.js';
 import { FrameMismatchError } from '../src/frames/normalize.js';
 import { MemoryStore } from '../src/stores/memory-store.js';
@@ -87,7 +87,7 @@ test('an error in the middle of a stream leaves the completed chunk rows readabl
     const store = path.join(dir, 'out.zarr');
     const { frames, bytes } = makeFrames(8, 37, 23, 1, 'uint16');
     const chain = zarrTransforms({ store, zarrVersion, dtype: 'uint16', width: 37, height: 23, chunking: { tileWidth: 16, tileHeight: 16, framesPerChunk: 3 } });
-    const sink = chain[2];
+    const sink = sinkOf(chain);
     async function* failing() {
       yield* frames;
       // Wait until two chunk rows (6 frames) are stored, so the failure hits with row 3 half written.
@@ -121,19 +121,19 @@ test('the 16 MiB floor is reported as a warning event and through onWarning', as
   const seen: string[] = [];
   const chain = zarrTransforms({ ...GOOD, store: new MemoryStore(), chunking: { maxBytesPerChunk: 1024 }, onWarning: (m) => seen.push(m) });
   const events: string[] = [];
-  chain[2].on('warning', (m: string) => events.push(m));
+  sinkOf(chain).on('warning', (m: string) => events.push(m));
   await pipeline(source([]), ...chain);
   t.is(seen.length, 1);
   t.deepEqual(events, seen);
   t.regex(seen[0]!, /maxBytesPerChunk 1024 is below the 16 MiB minimum/);
-  t.is(JSON.parse(new TextDecoder().decode(await chain[2].store.get('0/zarr.json'))).chunk_grid.configuration.chunk_shape[0], 65536);
+  t.is(JSON.parse(new TextDecoder().decode(await sinkOf(chain).store.get('0/zarr.json'))).chunk_grid.configuration.chunk_shape[0], 65536);
 });
 
 test('metadata on disk follows completed chunk rows during the stream', async (t) => {
   const dir = await tempDir();
   const store = path.join(dir, 'out.zarr');
   const chain = zarrTransforms({ ...GOOD, store, zarrVersion: 2, chunking: { framesPerChunk: 2 } });
-  const sink = chain[2];
+  const sink = sinkOf(chain);
   const zarray = path.join(store, '0', '.zarray');
   const shapes: number[] = [];
   const { frames } = makeFrames(5, 16, 8, 1, 'uint16');

@@ -6,9 +6,10 @@ import { pipeline } from 'node:stream/promises';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { DTYPES } from '../dtype.js';
+import type { DownsampleMethod } from '../downsample/reduce.js';
 import { OptionError } from '../options.js';
 import { syntheticFrames } from '../frames/synthetic.js';
-import { zarrTransforms } from '../zarr-transforms.js';
+import { sinkOf, zarrTransforms } from '../zarr-transforms.js';
 import { chunkShape, arrayShape } from '../metadata/zarr.js';
 import { formatBytes, parseSize } from './sizes.js';
 
@@ -28,6 +29,10 @@ const FLAG_OF_FIELD: Record<string, string> = {
   'chunking.tilePlanes': '--tile-planes',
   'chunking.maxBytesPerChunk': '--max-bytes-per-chunk',
   'chunking.framesPerChunk': '--frames-per-chunk',
+  multiscale: '--multiscale',
+  downsampleMethod: '--downsample-method',
+  'pixelScaleUm.x': '--pixel-scale-x',
+  'pixelScaleUm.y': '--pixel-scale-y',
 };
 
 interface WriteArgs {
@@ -45,11 +50,21 @@ interface WriteArgs {
   framesPerChunk?: string;
   overwrite: boolean;
   json: boolean;
+  multiscale: boolean;
+  downsampleMethod: string;
+  pixelScaleX: string;
+  pixelScaleY: string;
 }
 
 function integerFlag(flag: string, text: string, min: number): number {
   const value = /^\s*\d+\s*$/.test(text) ? Number(text) : NaN;
   if (!Number.isSafeInteger(value) || value < min) throw new FlagError(`${flag} must be an integer >= ${min}, got ${JSON.stringify(text)}`);
+  return value;
+}
+
+function numberFlag(flag: string, text: string): number {
+  const value = /^\s*[0-9.eE+-]+\s*$/.test(text) ? Number(text) : NaN;
+  if (!Number.isFinite(value) || value <= 0) throw new FlagError(`${flag} must be a positive number, got ${JSON.stringify(text)}`);
   return value;
 }
 
@@ -66,6 +81,10 @@ function writeFlags(y: Argv, defaults: { frames: number; width: number; height: 
     .option('tile-planes', { type: 'string', default: '1', describe: 'planes per chunk (0: all)' })
     .option('max-bytes-per-chunk', { type: 'string', default: defaults.maxBytesPerChunk, describe: 'raw bytes per chunk (bytes, KiB, MiB, GiB; at least 16MiB)' })
     .option('frames-per-chunk', { type: 'string', describe: 'frames per chunk (overrides --max-bytes-per-chunk)' })
+    .option('multiscale', { type: 'boolean', default: false, describe: 'also write downsampled levels 1, 2, ... (OME-NGFF pyramid)' })
+    .option('downsample-method', { type: 'string', default: 'mean', describe: 'how a level is made from the one below: mean, min, max, decimate' })
+    .option('pixel-scale-x', { type: 'string', default: '1', describe: 'level-0 pixel width in micrometers' })
+    .option('pixel-scale-y', { type: 'string', default: '1', describe: 'level-0 pixel height in micrometers' })
     .option('overwrite', { type: 'boolean', default: false, describe: 'replace a non-empty output directory' })
     .option('json', { type: 'boolean', default: false, describe: 'print a JSON summary instead of text' }) as unknown as Argv<WriteArgs>;
 }
@@ -89,6 +108,9 @@ async function runWrite(args: WriteArgs, demo: boolean): Promise<void> {
     height: integerFlag('--height', args.height, 1),
     planes: integerFlag('--planes', args.planes, 1),
     overwrite: args.overwrite,
+    multiscale: args.multiscale,
+    downsampleMethod: args.downsampleMethod as DownsampleMethod,
+    pixelScaleUm: { x: numberFlag('--pixel-scale-x', args.pixelScaleX), y: numberFlag('--pixel-scale-y', args.pixelScaleY) },
     chunking: {
       tileWidth: integerFlag('--tile-width', args.tileWidth, 0),
       tileHeight: integerFlag('--tile-height', args.tileHeight, 0),
@@ -108,7 +130,7 @@ async function runWrite(args: WriteArgs, demo: boolean): Promise<void> {
     }
     throw error;
   }
-  const sink = chain[chain.length - 1] as (typeof chain)[2];
+  const sink = sinkOf(chain);
   const layout = sink.layouts[0]!;
   const started = performance.now();
   const showProgress = process.stderr.isTTY && !args.json;
@@ -126,6 +148,7 @@ async function runWrite(args: WriteArgs, demo: boolean): Promise<void> {
     shape: arrayShape(layout, frames),
     chunks: chunkShape(layout),
     dtype: layout.dtype,
+    levels: sink.layouts.map((level, index) => ({ path: level.path, shape: arrayShape(level, sink.progress.frames[index]!), chunks: chunkShape(level) })),
     chunkFiles: sink.progress.chunks,
     rawBytes,
     storedBytes: sink.progress.bytes,
@@ -139,6 +162,7 @@ async function runWrite(args: WriteArgs, demo: boolean): Promise<void> {
   const lines = [
     `wrote ${summary.store} (Zarr v${zarrVersion}): array "0" of shape (t, c, y, x) = (${summary.shape.join(', ')}), ${layout.dtype}`,
     `  chunks (${summary.chunks.join(', ')}), ${summary.chunkFiles} chunk files, ${formatBytes(rawBytes)} in ${seconds.toFixed(2)} s (${summary.mbPerSecond} MB/s)`,
+    ...summary.levels.slice(1).map((level) => `  level ${level.path}: shape (${level.shape.join(', ')}), chunks (${level.chunks.join(', ')})`),
   ];
   if (demo) lines.push('', ...openSnippets(args.out, zarrVersion));
   process.stdout.write(lines.join('\n') + '\n');

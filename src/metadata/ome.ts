@@ -1,0 +1,132 @@
+/**
+ * Pure builders of the OME-NGFF image metadata of the root group: `.zattrs` (Zarr v2, NGFF 0.4) and the
+ * `attributes` of the root `zarr.json` (Zarr v3, NGFF 0.5). Written for every dataset, one level or many.
+ *
+ * Arrays are (t, c, y, x) and level l lives at path `${l}`. Level l is downsampled by 2^l in t, y and x (see
+ * Downsampler), so its scale is 2^l frames in t and 2^l pixel sizes in y and x. No translation is written:
+ * like most pyramid writers we place level l's pixel at the corner of its block, not its center.
+ * The frame interval is unknown here, so t carries no unit (units are optional in both versions).
+ */
+import { DEFAULT_DOWNSAMPLE_METHOD, parseDownsampleMethod, type DownsampleMethod } from '../downsample/reduce.js';
+import { describe } from '../downsample/levels.js';
+
+export interface OmeOptions {
+  /** Number of levels, level 0 included (1 when multiscale is off). */
+  levels: number;
+  /** Size of a level-0 pixel in micrometers; default {x: 1, y: 1}. */
+  pixelScaleUm?: { x: number; y: number };
+  method?: DownsampleMethod;
+  /** The image's name; default "image". */
+  name?: string;
+}
+
+/** The axes' names, in array dimension order; also what a v3 array's `dimension_names` must match (NGFF 0.5). */
+export const OME_AXIS_NAMES = ['t', 'c', 'y', 'x'] as const;
+
+export interface OmeAxis {
+  name: string;
+  type: 'time' | 'channel' | 'space';
+  unit?: string;
+}
+
+export interface OmeDataset {
+  path: string;
+  coordinateTransformations: [{ type: 'scale'; scale: [number, number, number, number] }];
+}
+
+export interface OmeMultiscale {
+  name: string;
+  axes: OmeAxis[];
+  datasets: OmeDataset[];
+  /** The downscaling method. */
+  type: DownsampleMethod;
+  metadata: {
+    description: string;
+    method: string;
+    kwargs: Record<string, unknown>;
+  };
+}
+
+export interface OmeMultiscaleV04 extends OmeMultiscale {
+  version: '0.4';
+}
+
+/** Content of the v2 root `.zattrs`. */
+export interface OmeAttributesV2 {
+  multiscales: [OmeMultiscaleV04];
+}
+
+/** Content of the v3 root `zarr.json` `attributes`: 0.5 namespaces everything under `ome`, version included. */
+export interface OmeAttributesV3 {
+  ome: { version: '0.5'; multiscales: [OmeMultiscale] };
+}
+
+export function omeAttributesV2(options: OmeOptions): OmeAttributesV2 {
+  const { name, ...rest } = omeMultiscale(options);
+  // `version` inside the multiscale is 0.4's place for it; listed first to be read first.
+  return { multiscales: [{ version: '0.4', name, ...rest }] };
+}
+
+export function omeAttributesV3(options: OmeOptions): OmeAttributesV3 {
+  return { ome: { version: '0.5', multiscales: [omeMultiscale(options)] } };
+}
+
+/** The version-independent multiscale entry. */
+export function omeMultiscale(options: OmeOptions): OmeMultiscale {
+  if (typeof options !== 'object' || options === null) throw new TypeError(`OME metadata options must be an object; got ${describe(options)}`);
+  const { levels } = options;
+  if (!Number.isSafeInteger(levels) || levels < 1 || levels > 64) {
+    throw new RangeError(`levels must be an integer from 1 to 64; got ${describe(levels)}`);
+  }
+  const scale = options.pixelScaleUm ?? { x: 1, y: 1 };
+  if (typeof scale !== 'object' || scale === null) throw new TypeError(`pixelScaleUm must be {x, y} in micrometers; got ${describe(scale)}`);
+  for (const key of ['x', 'y'] as const) {
+    if (typeof scale[key] !== 'number' || !Number.isFinite(scale[key]) || scale[key] <= 0) {
+      throw new RangeError(`pixelScaleUm.${key} must be a positive finite number of micrometers; got ${describe(scale[key])}`);
+    }
+  }
+  const method = parseDownsampleMethod(options.method ?? DEFAULT_DOWNSAMPLE_METHOD, 'method');
+  const name = options.name ?? 'image';
+  if (typeof name !== 'string') throw new TypeError(`name must be a string; got ${describe(name)}`);
+
+  const datasets: OmeDataset[] = [];
+  for (let level = 0; level < levels; level++) {
+    const factor = 2 ** level;
+    datasets.push({
+      path: String(level),
+      coordinateTransformations: [{ type: 'scale', scale: [factor, 1, factor * scale.y, factor * scale.x] }],
+    });
+  }
+  return {
+    name,
+    axes: [
+      { name: 't', type: 'time' },
+      { name: 'c', type: 'channel' },
+      { name: 'y', type: 'space', unit: 'micrometer' },
+      { name: 'x', type: 'space', unit: 'micrometer' },
+    ],
+    datasets,
+    type: method,
+    metadata: {
+      description: describePyramid(method, levels),
+      method: 'zarr-stream Downsampler',
+      kwargs: { method, factors: { t: 2, c: 1, y: 2, x: 2 }, levels },
+    },
+  };
+}
+
+const REDUCTION: Record<DownsampleMethod, string> = {
+  mean: '2x2x2 (t, y, x) mean of the level below; integer means round half up, float means are exact',
+  min: '2x2x2 (t, y, x) minimum of the level below',
+  max: '2x2x2 (t, y, x) maximum of the level below',
+  decimate: 'every second frame, row and column of the level below (the first of each 2x2x2 block)',
+};
+
+function describePyramid(method: DownsampleMethod, levels: number): string {
+  if (levels === 1) return 'zarr-stream Downsampler: one full-resolution level; no downsampling';
+  return (
+    `zarr-stream Downsampler: each level is the ${REDUCTION[method]}; ` +
+    'channels are not downsampled; an odd y/x edge repeats its last row/column; ' +
+    'a frame left unpaired at the end of the stream is reduced in y and x only'
+  );
+}
