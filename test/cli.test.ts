@@ -2,6 +2,7 @@
 import test from 'ava';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeFrames, tempDir, firstDifference } from './helpers/frames.js';
@@ -51,6 +52,26 @@ test('bad flags: one line naming the flag and value, non-zero exit, nothing writ
     t.regex(run.stderr, /^zarr-stream: error: [^\n]+\n$/);
     t.false(existsSync(out), flags.join(' '));
   }
+});
+
+test('--multiscale writes a pyramid with the OME scales of --pixel-scale-x/-y', async (t) => {
+  const dir = await tempDir();
+  const out = path.join(dir, 'pyramid.zarr');
+  const run = await cli(['write', out, '--frames', '4', '--width', '64', '--height', '48', '--tile-width', '16', '--tile-height', '16', '--multiscale',
+    '--pixel-scale-x', '0.65', '--pixel-scale-y', '0.5', '--downsample-method', 'max', '--json']);
+  t.is(run.code, 0, run.stderr);
+  const summary = JSON.parse(run.stdout);
+  t.deepEqual(summary.levels.map((level: { shape: number[] }) => level.shape), [[4, 1, 48, 64], [2, 1, 24, 32], [1, 1, 12, 16]]);
+  const root = JSON.parse(await readFile(path.join(out, 'zarr.json'), 'utf8'));
+  const multiscale = root.attributes.ome.multiscales[0];
+  t.is(multiscale.type, 'max');
+  t.deepEqual(multiscale.datasets[2].coordinateTransformations[0].scale, [4, 1, 2, 2.6]);
+  t.deepEqual((await readWithZarrita(out, '2')).shape, [1, 1, 12, 16]);
+  const bad = await cli(['write', path.join(dir, 'bad.zarr'), '--pixel-scale-x', '-1']);
+  t.is(bad.code, 2);
+  t.regex(bad.stderr, /--pixel-scale-x must be a positive number, got "-1"/);
+  const badMethod = await cli(['write', path.join(dir, 'bad.zarr'), '--downsample-method', 'median']);
+  t.regex(badMethod.stderr, /--downsample-method must be one of mean, min, max, decimate, got "median"/);
 });
 
 test('a small --max-bytes-per-chunk warns that it was raised to 16 MiB', async (t) => {
