@@ -64,8 +64,11 @@ export interface ChunkMessage {
   data: Uint8Array;
   /** True once a codec has encoded `data`. */
   encoded: boolean;
-  /** Hands `data`'s buffer back to its pool; call once the bytes are no longer needed. */
-  release?: () => void;
+  /**
+   * Hands `data`'s memory back to its pool; call once the bytes are no longer needed. A stage that moved the bytes
+   * to another thread and back (which detaches `data`) passes the view it got back.
+   */
+  release?: (returned?: Uint8Array) => void;
 }
 
 /**

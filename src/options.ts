@@ -8,12 +8,36 @@ import { DOWNSAMPLE_METHODS, type DownsampleMethod } from './downsample/reduce.j
 import { isDType, DTYPES, type DType } from './dtype.js';
 import type { ZarrVersion } from './metadata/zarr.js';
 import { isStore, type Store } from './stores/store.js';
+import { BLOSC_CNAMES, BLOSC_SHUFFLES, validateBloscOptions, type BloscCname, type BloscSettings, type BloscShuffle } from './codecs/blosc-settings.js';
+import { resolveEngineName, type EngineName, type EnginePreference } from './codecs/engine.js';
+import { DEVICES, DEVICE_NAMES, isDeviceName, type DeviceName } from './devices.js';
+import { bytesPerPixel } from './dtype.js';
+
+/** Blosc1 compression of every chunk. */
+export interface CompressionOptions {
+  /** Required unless a device names the codec. */
+  codec?: BloscCname;
+  /** 0..9; default 1 (the seed devices' level). */
+  clevel?: number;
+  /** Default 'byte'. */
+  shuffle?: BloscShuffle;
+  /** Bytes per Blosc block; default 0 (c-blosc chooses). */
+  blocksize?: number;
+}
 
 export interface ZarrStreamOptions {
   /** A directory path (a FileSystemStore is made for it) or any Store. */
   store: string | Store;
-  /** Default 3. */
+  /** Default 3, or the device's. */
   zarrVersion?: ZarrVersion;
+  /** One of the seed driver's six devices: sets zarrVersion and compression; explicit options refine it. */
+  device?: DeviceName;
+  /** Blosc1 compression, or 'none' (the default unless a device says otherwise). */
+  compression?: CompressionOptions | 'none';
+  /** Compression worker threads; default: the machine's cores. */
+  workers?: number;
+  /** Blosc engine: 'auto' (default: native c-blosc when built, else WebAssembly), 'native' or 'wasm'. */
+  engine?: EnginePreference;
   dtype: DType;
   width: number;
   height: number;
@@ -73,6 +97,11 @@ export interface ResolvedOptions {
   downsampleMethod: DownsampleMethod;
   pixelScaleUm: { x: number; y: number };
   name: string;
+  /** Blosc settings per level (typesize = dtype size), or undefined for raw chunks. */
+  blosc: BloscSettings[] | undefined;
+  /** The engine that will compress; undefined without compression. */
+  engine: EngineName | undefined;
+  workers: number | undefined;
   overwrite: boolean;
   warnings: string[];
 }
@@ -83,8 +112,11 @@ export function resolveOptions(options: ZarrStreamOptions): ResolvedOptions {
   if (!(typeof store === 'string' && store.length > 0) && !isStore(store)) {
     throw new OptionError('store', store, 'a directory path or a Store (an object with set() and get())');
   }
-  const zarrVersion = options.zarrVersion ?? 3;
+  if (options.device !== undefined && !isDeviceName(options.device)) throw new OptionError('device', options.device, `one of ${DEVICE_NAMES.join(', ')}`);
+  const device = options.device === undefined ? undefined : DEVICES[options.device];
+  const zarrVersion = options.zarrVersion ?? device?.zarrVersion ?? 3;
   if (zarrVersion !== 2 && zarrVersion !== 3) throw new OptionError('zarrVersion', zarrVersion, '2 or 3');
+  if (device && zarrVersion !== device.zarrVersion) throw new OptionError('zarrVersion', zarrVersion, `${device.zarrVersion} with device "${options.device}" (or choose another device)`);
   if (!isDType(options.dtype)) throw new OptionError('dtype', options.dtype, `one of ${DTYPES.join(', ')}`);
   const width = integer('width', options.width, 1);
   const height = integer('height', options.height, 1);
@@ -106,6 +138,20 @@ export function resolveOptions(options: ZarrStreamOptions): ResolvedOptions {
   for (const axis of ['x', 'y'] as const) {
     const value = pixelScaleUm[axis];
     if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new OptionError(`pixelScaleUm.${axis}`, value, 'a positive number of micrometers');
+  }
+  const compression = resolveCompression(options.compression, device?.codec);
+  if (options.workers !== undefined) integer('workers', options.workers, 1);
+  let engine: EngineName | undefined;
+  if (compression) {
+    const preference = options.engine ?? 'auto';
+    if (!['auto', 'native', 'wasm'].includes(preference)) throw new OptionError('engine', preference, 'one of auto, native, wasm');
+    try {
+      engine = resolveEngineName(preference);
+    } catch (error) {
+      throw new OptionError('engine', preference, `available (${(error as Error).message})`);
+    }
+  } else if (options.engine !== undefined && !['auto', 'native', 'wasm'].includes(options.engine)) {
+    throw new OptionError('engine', options.engine, 'one of auto, native, wasm');
   }
   const name = options.name ?? 'image';
   if (typeof name !== 'string') throw new OptionError('name', name, 'a string');
@@ -129,5 +175,25 @@ export function resolveOptions(options: ZarrStreamOptions): ResolvedOptions {
     name,
     overwrite: options.overwrite ?? false,
     warnings,
+    blosc: compression && layouts.map(() => ({ ...compression, typesize: bytesPerPixel(options.dtype) })),
+    engine,
+    workers: options.workers,
   };
+}
+
+/** Blosc settings without typesize, from the compression option or the device's codec; undefined for none. */
+function resolveCompression(option: ZarrStreamOptions['compression'], deviceCodec: BloscCname | undefined): Omit<BloscSettings, 'typesize'> | undefined {
+  if (option === 'none') return undefined;
+  if (option === undefined) return deviceCodec && { cname: deviceCodec, clevel: 1, shuffle: 'byte', blocksize: 0 };
+  if (option === null || typeof option !== 'object') throw new OptionError('compression', option, "'none' or { codec, clevel?, shuffle?, blocksize? }");
+  const codec = option.codec ?? deviceCodec;
+  if (!(BLOSC_CNAMES as readonly unknown[]).includes(codec)) throw new OptionError('compression.codec', codec, `one of ${BLOSC_CNAMES.join(', ')}`);
+  const clevel = option.clevel ?? 1;
+  if (typeof clevel !== 'number' || !Number.isInteger(clevel) || clevel < 0 || clevel > 9) throw new OptionError('compression.clevel', clevel, 'an integer 0..9');
+  const shuffle = option.shuffle ?? 'byte';
+  if (!(BLOSC_SHUFFLES as readonly unknown[]).includes(shuffle)) throw new OptionError('compression.shuffle', shuffle, `one of ${BLOSC_SHUFFLES.join(', ')}`);
+  const blocksize = option.blocksize ?? 0;
+  if (typeof blocksize !== 'number' || !Number.isSafeInteger(blocksize) || blocksize < 0) throw new OptionError('compression.blocksize', blocksize, 'a non-negative integer (0: automatic)');
+  const { typesize: _typesize, ...settings } = validateBloscOptions({ cname: codec, clevel, shuffle, blocksize, typesize: 1 });
+  return settings;
 }

@@ -4,6 +4,10 @@ import { omeAttributesV2, omeAttributesV3 } from './metadata/ome.js';
 import { FileSystemStore } from './stores/fs-store.js';
 import type { Store } from './stores/store.js';
 import { ChunkAccumulator } from './transforms/chunk-accumulator.js';
+import { BloscCompressor } from './transforms/blosc-compressor.js';
+import { typesizeWritten } from './codecs/engine.js';
+import { v2Compressor, v3Codecs } from './metadata/codecs.js';
+import { RAW_CODECS, type CodecMetadata } from './metadata/zarr.js';
 import { Downsampler } from './transforms/downsampler.js';
 import { TileSplitter } from './transforms/tile-splitter.js';
 import { ZarrSink } from './sinks/zarr-sink.js';
@@ -12,7 +16,7 @@ import { ZarrSink } from './sinks/zarr-sink.js';
  * The transforms in pipeline order, then the sink. The tuple has a fixed length whatever the options (a stage that
  * has nothing to do passes messages through), so `pipeline(source, ...chain)` type-checks against Node's typings.
  */
-export type ZarrChain = [Downsampler, TileSplitter, ChunkAccumulator, ZarrSink];
+export type ZarrChain = [Downsampler, TileSplitter, ChunkAccumulator, BloscCompressor, ZarrSink];
 
 /** The chain's sink (its last element): progress events, `progress`, and the store. */
 export function sinkOf(chain: ZarrChain): ZarrSink {
@@ -21,7 +25,7 @@ export function sinkOf(chain: ZarrChain): ZarrSink {
 
 /**
  * Validates `options` (throwing an OptionError that names the bad field before anything exists or is written) and
- * returns [Downsampler, TileSplitter, ChunkAccumulator, ZarrSink].
+ * returns [Downsampler, TileSplitter, ChunkAccumulator, BloscCompressor, ZarrSink].
  */
 export function zarrTransforms(options: ZarrStreamOptions): ZarrChain {
   const resolved = resolveOptions(options);
@@ -30,8 +34,17 @@ export function zarrTransforms(options: ZarrStreamOptions): ZarrChain {
   // With one level the Downsampler only validates and numbers the frames.
   const downsampler = new Downsampler({ levels: layouts.map((layout) => layout.frame), method: resolved.downsampleMethod, dtype: resolved.dtype });
   const splitter = new TileSplitter({ layouts });
-  const accumulator = new ChunkAccumulator({ layouts, mode: 'parts' });
-  const sink = new ZarrSink({ store, zarrVersion: resolved.zarrVersion, layouts, overwrite: resolved.overwrite, rootAttributes: rootAttributes(resolved) });
+  // Without a codec nothing needs a whole chunk: raw chunks stream to the store tile by tile.
+  const compressor = new BloscCompressor({ settings: resolved.blosc, workers: resolved.workers, engine: resolved.engine });
+  const accumulator = new ChunkAccumulator({ layouts, mode: resolved.blosc ? 'whole' : 'parts', spareChunks: compressor.maxInFlight });
+  const sink = new ZarrSink({
+    store,
+    zarrVersion: resolved.zarrVersion,
+    layouts,
+    overwrite: resolved.overwrite,
+    rootAttributes: rootAttributes(resolved),
+    codecs: codecMetadata(resolved),
+  });
   for (const warning of resolved.warnings) {
     if (options.onWarning) options.onWarning(warning);
     // Emitted once listeners can be attached (after zarrTransforms returns), like Node's own deferred events.
@@ -40,8 +53,17 @@ export function zarrTransforms(options: ZarrStreamOptions): ZarrChain {
       else if (!options.onWarning) process.emitWarning(warning, 'ZarrStreamWarning');
     });
   }
-  const chain: [Downsampler, TileSplitter, ChunkAccumulator, ZarrSink] = [downsampler, splitter, accumulator, sink];
+  const chain: ZarrChain = [downsampler, splitter, accumulator, compressor, sink];
   return chain;
+}
+
+function codecMetadata(resolved: ResolvedOptions): CodecMetadata {
+  const settings = resolved.blosc?.[0];
+  if (!settings) return RAW_CODECS;
+  return {
+    v2Compressor: { ...v2Compressor(settings) },
+    v3Codecs: v3Codecs({ ...settings, typesize: typesizeWritten(resolved.engine!, settings) }).map((codec) => ({ ...codec })),
+  };
 }
 
 /** OME-NGFF image metadata, written for one level as for many. */

@@ -74,6 +74,34 @@ test('--multiscale writes a pyramid with the OME scales of --pixel-scale-x/-y', 
   t.regex(badMethod.stderr, /--downsample-method must be one of mean, min, max, decimate, got "median"/);
 });
 
+test('--device, --compression, --clevel, --shuffle and --workers set the codec; --json names the engine', async (t) => {
+  const dir = await tempDir();
+  const out = path.join(dir, 'blosc.zarr');
+  const run = await cli(['write', out, '--frames', '3', '--width', '40', '--height', '30', '--device', 'ZarrBlosc1Lz4ByteShuffle', '--compression', 'zstd',
+    '--clevel', '4', '--shuffle', 'bit', '--workers', '1', '--json']);
+  t.is(run.code, 0, run.stderr);
+  const summary = JSON.parse(run.stdout);
+  t.like(summary.compression, { id: 'blosc', cname: 'zstd', clevel: 4, shuffle: 2, workers: 1 });
+  t.true(['native', 'wasm'].includes(summary.compression.engine));
+  t.is(summary.zarrVersion, 2);
+  t.is(firstDifference((await readWithZarrita(out)).bytes, makeFrames(3, 40, 30, 1, 'uint16').bytes), -1);
+  const cases: Array<[string[], RegExp]> = [
+    [['--device', 'Foo'], /--device must be one of Zarr, .*got "Foo"/],
+    [['--compression', 'snappy'], /--compression must be one of lz4, zstd, blosclz, zlib, got "snappy"/],
+    [['--compression', 'lz4', '--clevel', '10'], /--clevel must be an integer 0..9, got 10/],
+    [['--compression', 'lz4', '--shuffle', 'word'], /--shuffle must be one of none, byte, bit, got "word"/],
+    [['--compression', 'lz4', '--workers', '0'], /--workers must be an integer >= 1, got "0"/],
+    [['--compression', 'lz4', '--engine', 'gpu'], /--engine must be one of auto, native, wasm, got "gpu"/],
+    [['--device', 'ZarrV3', '--zarr-version', '2'], /--zarr-version must be 3 with device "ZarrV3"/],
+  ];
+  for (const [flags, message] of cases) {
+    const bad = await cli(['write', path.join(dir, 'never.zarr'), ...flags]);
+    t.is(bad.code, 2, flags.join(' '));
+    t.regex(bad.stderr, message);
+    t.false(existsSync(path.join(dir, 'never.zarr')));
+  }
+});
+
 test('a small --max-bytes-per-chunk warns that it was raised to 16 MiB', async (t) => {
   const dir = await tempDir();
   const run = await cli(['write', path.join(dir, 'w.zarr'), '--frames', '1', '--width', '8', '--height', '8', '--max-bytes-per-chunk', '1KiB', '--json']);

@@ -7,6 +7,10 @@ import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { DTYPES } from '../dtype.js';
 import type { DownsampleMethod } from '../downsample/reduce.js';
+import { DEVICE_NAMES, type DeviceName } from '../devices.js';
+import type { CompressionOptions } from '../options.js';
+import type { BloscCname, BloscShuffle } from '../codecs/blosc-settings.js';
+import type { EnginePreference } from '../codecs/engine.js';
 import { OptionError } from '../options.js';
 import { syntheticFrames } from '../frames/synthetic.js';
 import { sinkOf, zarrTransforms } from '../zarr-transforms.js';
@@ -33,6 +37,12 @@ const FLAG_OF_FIELD: Record<string, string> = {
   downsampleMethod: '--downsample-method',
   'pixelScaleUm.x': '--pixel-scale-x',
   'pixelScaleUm.y': '--pixel-scale-y',
+  device: '--device',
+  'compression.codec': '--compression',
+  'compression.clevel': '--clevel',
+  'compression.shuffle': '--shuffle',
+  workers: '--workers',
+  engine: '--engine',
 };
 
 interface WriteArgs {
@@ -42,7 +52,7 @@ interface WriteArgs {
   height: string;
   planes: string;
   dtype: string;
-  zarrVersion: string;
+  zarrVersion?: string;
   tileWidth: string;
   tileHeight: string;
   tilePlanes: string;
@@ -54,6 +64,12 @@ interface WriteArgs {
   downsampleMethod: string;
   pixelScaleX: string;
   pixelScaleY: string;
+  device?: string;
+  compression?: string;
+  clevel?: string;
+  shuffle?: string;
+  workers?: string;
+  engine: string;
 }
 
 function integerFlag(flag: string, text: string, min: number): number {
@@ -68,14 +84,28 @@ function numberFlag(flag: string, text: string): number {
   return value;
 }
 
-function writeFlags(y: Argv, defaults: { frames: number; width: number; height: number; tile: number; zarrVersion: number; maxBytesPerChunk: string }): Argv<WriteArgs> {
+/** --compression/--clevel/--shuffle as the library's compression option; undefined leaves it to --device. */
+function compressionFlags(args: WriteArgs): CompressionOptions | 'none' | undefined {
+  if (args.compression === 'none') {
+    if (args.clevel !== undefined || args.shuffle !== undefined) throw new FlagError('--clevel and --shuffle need --compression (or a Blosc --device), got --compression none');
+    return 'none';
+  }
+  if (args.compression === undefined && args.clevel === undefined && args.shuffle === undefined) return undefined;
+  return {
+    codec: args.compression as BloscCname | undefined,
+    clevel: args.clevel === undefined ? undefined : integerFlag('--clevel', args.clevel, 0),
+    shuffle: args.shuffle as BloscShuffle | undefined,
+  };
+}
+
+function writeFlags(y: Argv, defaults: { frames: number; width: number; height: number; tile: number; maxBytesPerChunk: string }): Argv<WriteArgs> {
   return y
     .option('frames', { type: 'string', default: String(defaults.frames), describe: 'number of synthetic frames' })
     .option('width', { type: 'string', default: String(defaults.width), describe: 'frame width in pixels' })
     .option('height', { type: 'string', default: String(defaults.height), describe: 'frame height in pixels' })
     .option('planes', { type: 'string', default: '1', describe: 'planes (channels) per frame' })
     .option('dtype', { type: 'string', default: 'uint16', describe: `pixel type: ${DTYPES.join(', ')}` })
-    .option('zarr-version', { type: 'string', default: String(defaults.zarrVersion), describe: 'Zarr format: 2 or 3' })
+    .option('zarr-version', { type: 'string', describe: 'Zarr format: 2 or 3 (default 3, or the device\'s)' })
     .option('tile-width', { type: 'string', default: String(defaults.tile), describe: 'chunk width (0: whole frame)' })
     .option('tile-height', { type: 'string', default: String(defaults.tile), describe: 'chunk height (0: whole frame)' })
     .option('tile-planes', { type: 'string', default: '1', describe: 'planes per chunk (0: all)' })
@@ -85,6 +115,12 @@ function writeFlags(y: Argv, defaults: { frames: number; width: number; height: 
     .option('downsample-method', { type: 'string', default: 'mean', describe: 'how a level is made from the one below: mean, min, max, decimate' })
     .option('pixel-scale-x', { type: 'string', default: '1', describe: 'level-0 pixel width in micrometers' })
     .option('pixel-scale-y', { type: 'string', default: '1', describe: 'level-0 pixel height in micrometers' })
+    .option('device', { type: 'string', describe: `a seed device preset: ${DEVICE_NAMES.join(', ')}` })
+    .option('compression', { type: 'string', describe: 'Blosc codec: none, lz4, zstd, blosclz, zlib (default none, or the device\'s)' })
+    .option('clevel', { type: 'string', describe: 'Blosc level 0..9 (default 1)' })
+    .option('shuffle', { type: 'string', describe: 'Blosc shuffle: none, byte, bit (default byte)' })
+    .option('workers', { type: 'string', describe: 'compression threads (default: the machine\'s cores)' })
+    .option('engine', { type: 'string', default: 'auto', describe: 'Blosc engine: auto, native, wasm' })
     .option('overwrite', { type: 'boolean', default: false, describe: 'replace a non-empty output directory' })
     .option('json', { type: 'boolean', default: false, describe: 'print a JSON summary instead of text' }) as unknown as Argv<WriteArgs>;
 }
@@ -99,7 +135,7 @@ async function runWrite(args: WriteArgs, demo: boolean): Promise<void> {
   const maxBytes = parseSize(args.maxBytesPerChunk);
   if (maxBytes === undefined || maxBytes < 1) throw new FlagError(`--max-bytes-per-chunk must be a size such as 67108864 or 64MiB, got ${JSON.stringify(args.maxBytesPerChunk)}`);
   const zarrVersion: 2 | 3 | undefined = args.zarrVersion === '2' ? 2 : args.zarrVersion === '3' ? 3 : undefined;
-  if (!zarrVersion) throw new FlagError(`--zarr-version must be 2 or 3, got ${JSON.stringify(args.zarrVersion)}`);
+  if (args.zarrVersion !== undefined && !zarrVersion) throw new FlagError(`--zarr-version must be 2 or 3, got ${JSON.stringify(args.zarrVersion)}`);
   const options = {
     store: args.out,
     zarrVersion,
@@ -111,6 +147,10 @@ async function runWrite(args: WriteArgs, demo: boolean): Promise<void> {
     multiscale: args.multiscale,
     downsampleMethod: args.downsampleMethod as DownsampleMethod,
     pixelScaleUm: { x: numberFlag('--pixel-scale-x', args.pixelScaleX), y: numberFlag('--pixel-scale-y', args.pixelScaleY) },
+    device: args.device as DeviceName | undefined,
+    compression: compressionFlags(args),
+    workers: args.workers === undefined ? undefined : integerFlag('--workers', args.workers, 1),
+    engine: args.engine as EnginePreference,
     chunking: {
       tileWidth: integerFlag('--tile-width', args.tileWidth, 0),
       tileHeight: integerFlag('--tile-height', args.tileHeight, 0),
@@ -143,11 +183,12 @@ async function runWrite(args: WriteArgs, demo: boolean): Promise<void> {
   const rawBytes = frames * layout.frame.width * layout.frame.height * layout.frame.planes * layout.bytesPerPixel;
   const summary = {
     store: path.resolve(args.out),
-    zarrVersion,
+    zarrVersion: sink.zarrVersion,
     array: '0',
     shape: arrayShape(layout, frames),
     chunks: chunkShape(layout),
     dtype: layout.dtype,
+    compression: chain[3].engineName ? { ...sink.codecs.v2Compressor, engine: chain[3].engineName, workers: chain[3].workers } : 'none',
     levels: sink.layouts.map((level, index) => ({ path: level.path, shape: arrayShape(level, sink.progress.frames[index]!), chunks: chunkShape(level) })),
     chunkFiles: sink.progress.chunks,
     rawBytes,
@@ -160,12 +201,20 @@ async function runWrite(args: WriteArgs, demo: boolean): Promise<void> {
     return;
   }
   const lines = [
-    `wrote ${summary.store} (Zarr v${zarrVersion}): array "0" of shape (t, c, y, x) = (${summary.shape.join(', ')}), ${layout.dtype}`,
+    `wrote ${summary.store} (Zarr v${summary.zarrVersion}): array "0" of shape (t, c, y, x) = (${summary.shape.join(', ')}), ${layout.dtype}`,
     `  chunks (${summary.chunks.join(', ')}), ${summary.chunkFiles} chunk files, ${formatBytes(rawBytes)} in ${seconds.toFixed(2)} s (${summary.mbPerSecond} MB/s)`,
+    `  compression: ${compressionText(summary.compression as 'none' | Record<string, unknown>, rawBytes, summary.storedBytes)}`,
     ...summary.levels.slice(1).map((level) => `  level ${level.path}: shape (${level.shape.join(', ')}), chunks (${level.chunks.join(', ')})`),
   ];
-  if (demo) lines.push('', ...openSnippets(args.out, zarrVersion));
+  if (demo) lines.push('', ...openSnippets(args.out, summary.zarrVersion));
   process.stdout.write(lines.join('\n') + '\n');
+}
+
+function compressionText(compression: 'none' | Record<string, unknown>, rawBytes: number, storedBytes: number): string {
+  if (compression === 'none') return 'none';
+  const { cname, clevel, shuffle, engine, workers } = compression;
+  const ratio = storedBytes > 0 ? (rawBytes / storedBytes).toFixed(2) : '-';
+  return `blosc ${cname} clevel ${clevel} shuffle ${['none', 'byte', 'bit'][shuffle as number]}, ratio ${ratio}, ${engine} engine on ${workers} worker threads`;
 }
 
 function isZarrRoot(dir: string): boolean {
@@ -189,10 +238,10 @@ export async function main(argv: string[]): Promise<number> {
     .scriptName('zarr-stream')
     .usage('$0 <command> [options]')
     .command('write <out>', 'stream synthetic frames into a Zarr store at <out>', (y) =>
-      writeFlags(y.positional('out', { type: 'string', describe: 'output directory', demandOption: true }), { frames: 128, width: 2048, height: 2048, tile: 512, zarrVersion: 3, maxBytesPerChunk: '64MiB' }),
+      writeFlags(y.positional('out', { type: 'string', describe: 'output directory', demandOption: true }), { frames: 128, width: 2048, height: 2048, tile: 512, maxBytesPerChunk: '64MiB' }),
     )
     .command('demo [out]', 'write a small dataset (demo.zarr) and show how to open it', (y) =>
-      writeFlags(y.positional('out', { type: 'string', default: 'demo.zarr', describe: 'output directory' }), { frames: 64, width: 1024, height: 1024, tile: 512, zarrVersion: 3, maxBytesPerChunk: '16MiB' }),
+      writeFlags(y.positional('out', { type: 'string', default: 'demo.zarr', describe: 'output directory' }), { frames: 64, width: 1024, height: 1024, tile: 512, maxBytesPerChunk: '16MiB' }),
     )
     .demandCommand(1, 'name a command: write or demo')
     .strict()

@@ -59,7 +59,7 @@ export class ZarrSink extends Writable {
   readonly store: Store;
   readonly zarrVersion: ZarrVersion;
   readonly layouts: readonly ArrayLayout[];
-  private readonly codecs: CodecMetadata;
+  readonly codecs: CodecMetadata;
   private readonly rootAttributes: Record<string, unknown>;
   private readonly overwrite: boolean;
   private readonly maxConcurrent: number;

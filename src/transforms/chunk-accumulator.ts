@@ -166,7 +166,7 @@ export class ChunkAccumulator extends Transform {
       frames: chunk.frames,
       data: chunk.buffer,
       encoded: false,
-      release: () => state.pool.release(chunk.buffer),
+      release: (returned?: Uint8Array) => state.pool.release(returned ?? chunk.buffer),
     };
     this.push(message);
   }

@@ -1,0 +1,51 @@
+/**
+ * The native engine: native/blosc_addon.c over the system c-blosc, built by scripts/build-native.mjs into
+ * build/Release. Writes the true element size as typesize, so shuffles work per element.
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { BLOSC_MAX_OVERHEAD, shuffleCode, type BloscSettings } from './blosc-settings.js';
+import type { BloscEngine } from './engine.js';
+
+interface NativeAddon {
+  compress(src: Uint8Array, dest: Uint8Array, clevel: number, shuffle: number, typesize: number, cname: string, blocksize: number): number;
+  bloscVersion: string;
+  maxOverhead: number;
+}
+
+// dist/src/codecs/ -> package root; the env variable lets tests and odd layouts point elsewhere.
+const ADDON_PATH = process.env.ZARR_STREAM_BLOSC_ADDON ?? fileURLToPath(new URL('../../../build/Release/blosc_addon.node', import.meta.url));
+
+let addon: NativeAddon | null | undefined;
+let loadError = '';
+
+/** The addon, or null when it is not built / cannot load here (the reason is kept for error messages). */
+export function loadNativeAddon(): NativeAddon | null {
+  if (addon === undefined) {
+    try {
+      addon = createRequire(import.meta.url)(ADDON_PATH) as NativeAddon;
+    } catch (err) {
+      addon = null;
+      loadError = err instanceof Error ? err.message.split('\n')[0]! : String(err);
+    }
+  }
+  return addon;
+}
+
+export function nativeLoadError(): string {
+  return loadError;
+}
+
+export function createNativeEngine(): BloscEngine {
+  const lib = loadNativeAddon();
+  if (!lib) throw new Error(`native Blosc addon did not load from ${ADDON_PATH}: ${loadError}`);
+  return {
+    name: 'native',
+    compress(src, s, dest) {
+      const out = dest ?? new Uint8Array(src.byteLength + BLOSC_MAX_OVERHEAD);
+      const n = lib.compress(src, out, s.clevel, shuffleCode(s.shuffle), s.typesize, s.cname, s.blocksize);
+      return out.subarray(0, n);
+    },
+    effectiveTypesize: (s: BloscSettings) => s.typesize,
+  };
+}
