@@ -13,8 +13,17 @@ import { promisify } from 'node:util';
 import { fillSyntheticFrame } from '../src/frames/synthetic.js';
 import { allocPixels, bytesPerPixel } from '../src/dtype.js';
 import { WORKLOADS, type Workload } from './workloads.js';
+import { resolveEngineName } from '../src/codecs/engine.js';
 
 const run = promisify(execFile);
+
+function nativeBuilt(): boolean {
+  try {
+    return resolveEngineName('native') === 'native';
+  } catch {
+    return false;
+  }
+}
 const here = path.dirname(fileURLToPath(import.meta.url));
 const projectRoot = path.resolve(here, '..', '..');
 const scratch = path.join(projectRoot, '.bench-out');
@@ -24,6 +33,7 @@ interface Sample {
   bytes: number;
   peakRss: number;
   rssBefore: number;
+  storedBytes: number;
 }
 
 const median = (values: number[]): number => {
@@ -51,11 +61,11 @@ async function framesFile(w: Workload): Promise<string> {
   return file;
 }
 
-async function sample(system: string, w: Workload, version: number, frames: string): Promise<Sample> {
-  const out = path.join(scratch, `out-${system}-v${version}`);
+async function sample(system: string, w: Workload, version: number, engine: string, frames: string): Promise<Sample> {
+  const out = path.join(scratch, `out-${system}-v${version}-${engine}`);
   await rm(out, { recursive: true, force: true });
   const worker = path.join(here, 'worker.js');
-  const { stdout } = await run(process.execPath, ['--expose-gc', '--max-old-space-size=8192', worker, system, Object.keys(WORKLOADS).find((k) => WORKLOADS[k] === w)!, String(version), frames, out], {
+  const { stdout } = await run(process.execPath, ['--expose-gc', '--max-old-space-size=8192', worker, system, Object.keys(WORKLOADS).find((k) => WORKLOADS[k] === w)!, String(version), engine, frames, out], {
     maxBuffer: 1 << 20,
   });
   await rm(out, { recursive: true, force: true });
@@ -72,12 +82,17 @@ async function main(): Promise<void> {
   if (!w) throw new Error(`unknown workload ${JSON.stringify(name)}; known: ${Object.keys(WORKLOADS).join(', ')}`);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${args[runsIndex + 1]}`);
   const frames = await framesFile(w);
-  const systems: Array<[string, string, number]> = [['baseline', 'baseline', 0]];
-  for (const v of w.zarrVersions) systems.push([`zarr-stream v${v}`, 'zarr-stream', v], [`zarrita.js v${v}`, 'zarrita', v]);
+  // Compressed workloads run zarr-stream once per engine: the native c-blosc addon (when built) and WebAssembly.
+  const engines = w.codec ? (nativeBuilt() ? ['native', 'wasm'] : ['wasm']) : ['-'];
+  const systems: Array<[string, string, number, string]> = [['baseline', 'baseline', 0, '-']];
+  for (const v of w.zarrVersions) {
+    for (const engine of engines) systems.push([`zarr-stream v${v}${engine === '-' ? '' : ` ${engine}`}`, 'zarr-stream', v, engine]);
+    systems.push([`zarrita.js v${v}`, 'zarrita', v, '-']);
+  }
   const samples = new Map<string, Sample[]>(systems.map(([label]) => [label, []]));
   for (let round = 0; round < runs; round++) {
-    for (const [label, system, version] of systems) {
-      const s = await sample(system, w, version, frames);
+    for (const [label, system, version, engine] of systems) {
+      const s = await sample(system, w, version, engine, frames);
       samples.get(label)!.push(s);
       if (!json) process.stderr.write(`round ${round + 1}/${runs} ${label}: ${((s.bytes / 1e6) / s.seconds).toFixed(0)} MB/s\n`);
     }
@@ -90,24 +105,30 @@ async function main(): Promise<void> {
       mbPerSecond: median(list.map(rate)),
       peakRss: median(list.map((s) => s.peakRss)),
       writerMemory: median(list.map((s) => s.peakRss - s.rssBefore)),
+      compressionRatio: median(list.map((s) => s.bytes / s.storedBytes)),
     };
   });
-  const ratios = w.zarrVersions.map((v) => {
-    const ours = samples.get(`zarr-stream v${v}`)!;
-    return {
-      zarrVersion: v,
-      vsBaseline: median(ours.map((s, i) => rate(s) / rate(samples.get('baseline')![i]!))),
-      vsZarrita: median(ours.map((s, i) => rate(s) / rate(samples.get(`zarrita.js v${v}`)![i]!))),
-    };
-  });
+  const ratios = systems
+    .filter(([, system]) => system === 'zarr-stream')
+    .map(([label, , v]) => {
+      const ours = samples.get(label)!;
+      return {
+        label,
+        vsBaseline: median(ours.map((s, i) => rate(s) / rate(samples.get('baseline')![i]!))),
+        vsZarrita: median(ours.map((s, i) => rate(s) / rate(samples.get(`zarrita.js v${v}`)![i]!))),
+      };
+    });
   if (json) {
     process.stdout.write(JSON.stringify({ workload: name, runs, rows, ratios }, null, 2) + '\n');
     return;
   }
   console.log(`\n${w.name}: ${w.frames} frames ${w.height}x${w.width} ${w.dtype}, chunks ${w.chunk.join('x')}, median of ${runs}`);
-  console.log('writer             MB/s   peak RSS   writer memory (peak RSS - RSS with frames loaded)');
-  for (const row of rows) console.log(`${row.label.padEnd(17)} ${row.mbPerSecond.toFixed(0).padStart(5)}   ${mib(row.peakRss).padStart(8)}   ${mib(row.writerMemory).padStart(8)}`);
-  for (const r of ratios) console.log(`zarr-stream v${r.zarrVersion}: ${r.vsBaseline.toFixed(2)}x the disk baseline, ${r.vsZarrita.toFixed(2)}x zarrita.js (per-round ratios, median)`);
+  console.log('writer                    MB/s   peak RSS   writer memory   ratio');
+  console.log('(writer memory: peak RSS minus the RSS with the frames loaded, before the clock starts)');
+  for (const row of rows) {
+    console.log(`${row.label.padEnd(24)} ${row.mbPerSecond.toFixed(0).padStart(5)}   ${mib(row.peakRss).padStart(8)}   ${mib(row.writerMemory).padStart(13)}   ${row.compressionRatio.toFixed(3)}`);
+  }
+  for (const r of ratios) console.log(`${r.label}: ${r.vsBaseline.toFixed(2)}x the disk baseline, ${r.vsZarrita.toFixed(2)}x zarrita.js (per-round ratios, median)`);
 }
 
 await main();

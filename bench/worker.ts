@@ -1,9 +1,9 @@
 /**
  * One timed write in a fresh process, so that each writer's peak RSS is its own. Frames are loaded into memory
  * before the clock starts (as in the reference runs); the clock stops once the data and metadata are written.
- * Usage: node dist/bench/worker.js <system> <workload> <zarrVersion> <framesFile> <outDir>
+ * Usage: node dist/bench/worker.js <system> <workload> <zarrVersion> <engine> <framesFile> <outDir>
  */
-import { open, writeFile, mkdir } from 'node:fs/promises';
+import { open, writeFile, mkdir, readdir, stat } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -12,7 +12,9 @@ import * as zarr from 'zarrita';
 import FileSystemStore from '@zarrita/storage/fs';
 import { zarrTransforms } from '../src/zarr-transforms.js';
 import { resolveLayout } from '../src/chunking/layout.js';
-import { v2ArrayMetadata, v2GroupMetadata, encodeJson } from '../src/metadata/zarr.js';
+import { v2ArrayMetadata, v2GroupMetadata, encodeJson, RAW_CODECS, type CodecMetadata } from '../src/metadata/zarr.js';
+import { v2Compressor, v3Codecs } from '../src/metadata/codecs.js';
+import type { EngineName } from '../src/codecs/engine.js';
 import { bytesPerPixel } from '../src/dtype.js';
 import { WORKLOADS, type Workload } from './workloads.js';
 
@@ -30,7 +32,7 @@ async function baseline(all: Uint8Array, out: string): Promise<void> {
   await fh.close();
 }
 
-async function zarrStream(w: Workload, version: 2 | 3, frames: Uint16Array[], out: string): Promise<void> {
+async function zarrStream(w: Workload, version: 2 | 3, engine: EngineName, frames: Uint16Array[], out: string): Promise<void> {
   await pipeline(
     Readable.from(frames, { objectMode: true }),
     ...zarrTransforms({
@@ -40,8 +42,20 @@ async function zarrStream(w: Workload, version: 2 | 3, frames: Uint16Array[], ou
       width: w.width,
       height: w.height,
       chunking: { tileWidth: w.chunk[2], tileHeight: w.chunk[1], framesPerChunk: w.chunk[0] },
+      compression: w.codec ? { codec: w.codec.cname, clevel: w.codec.clevel, shuffle: w.codec.shuffle } : 'none',
+      engine,
+      multiscale: w.multiscale ?? false,
     }),
   );
+}
+
+/** Bytes stored under `dir`: the compressed size, for ratios. */
+async function storedBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) total += (await stat(path.join(entry.parentPath ?? entry.path, entry.name))).size;
+  }
+  return total;
 }
 
 /** zarrita.js as a user would drive it: 64-frame slabs through zarr.set. It creates v3 arrays; v2 arrays are opened from metadata we write. */
@@ -50,13 +64,21 @@ async function zarrita(w: Workload, version: 2 | 3, all: Uint8Array, out: string
   const shape = [w.frames, 1, w.height, w.width];
   const chunkShape = [w.chunk[0], 1, w.chunk[1], w.chunk[2]];
   let array;
+  const codecs = metadataCodecs(w);
   if (version === 3) {
-    array = await zarr.create(zarr.root(store).resolve('0'), { shape, chunkShape, dtype: 'uint16', chunkSeparator: '/' });
+    // zarrita 0.7.5 hands the v3 blosc configuration to numcodecs as is, and numcodecs takes the spec's string
+    // shuffle ("shuffle") as 0: no shuffle at all (ratio ~1.0 on these frames). So that zarrita does the same work
+    // as we do, it gets the numeric code here; the metadata it writes is then not spec-conformant, which is fine
+    // for a timing run.
+    const v3 = codecs.v3Codecs.map((codec) =>
+      codec.name === 'blosc' ? { ...codec, configuration: { ...(codec.configuration as object), shuffle: 1 } } : codec,
+    );
+    array = await zarr.create(zarr.root(store).resolve('0'), { shape, chunkShape, dtype: 'uint16', chunkSeparator: '/', codecs: v3 as never });
   } else {
     const { layout } = resolveLayout({ width: w.width, height: w.height, planes: 1 }, w.dtype, { tileWidth: w.chunk[2], tileHeight: w.chunk[1], framesPerChunk: w.chunk[0] });
     await mkdir(path.join(out, '0'), { recursive: true });
     await writeFile(path.join(out, '.zgroup'), encodeJson(v2GroupMetadata()));
-    await writeFile(path.join(out, '0', '.zarray'), encodeJson(v2ArrayMetadata(layout, w.frames)));
+    await writeFile(path.join(out, '0', '.zarray'), encodeJson(v2ArrayMetadata(layout, w.frames, codecs)));
     array = await zarr.open.v2(zarr.root(store).resolve('0'), { kind: 'array' });
   }
   const frameBytes = w.width * w.height * bytesPerPixel(w.dtype);
@@ -72,8 +94,15 @@ async function zarrita(w: Workload, version: 2 | 3, all: Uint8Array, out: string
   }
 }
 
+/** The workload's codec as both formats spell it; zarrita encodes with numcodecs' WebAssembly c-blosc either way. */
+function metadataCodecs(w: Workload): CodecMetadata {
+  if (!w.codec) return RAW_CODECS;
+  const settings = { cname: w.codec.cname, clevel: w.codec.clevel, shuffle: w.codec.shuffle, blocksize: 0, typesize: bytesPerPixel(w.dtype) };
+  return { v2Compressor: { ...v2Compressor(settings) }, v3Codecs: v3Codecs(settings).map((codec) => ({ ...codec })) };
+}
+
 async function main(): Promise<void> {
-  const [system, workloadName, versionText, framesFile, out] = process.argv.slice(2) as [System, string, string, string, string];
+  const [system, workloadName, versionText, engineText, framesFile, out] = process.argv.slice(2) as [System, string, string, string, string, string];
   const w = WORKLOADS[workloadName];
   if (!w) throw new Error(`unknown workload ${workloadName}`);
   const version = Number(versionText) as 2 | 3;
@@ -85,11 +114,11 @@ async function main(): Promise<void> {
   const rssBefore = process.memoryUsage().rss;
   const started = performance.now();
   if (system === 'baseline') await baseline(all, out);
-  else if (system === 'zarr-stream') await zarrStream(w, version, frames, out);
+  else if (system === 'zarr-stream') await zarrStream(w, version, engineText as EngineName, frames, out);
   else await zarrita(w, version, all, out);
   const seconds = (performance.now() - started) / 1000;
   const peakRss = process.resourceUsage().maxRSS * 1024;
-  process.stdout.write(JSON.stringify({ seconds, bytes: all.byteLength, peakRss, rssBefore }) + '\n');
+  process.stdout.write(JSON.stringify({ seconds, bytes: all.byteLength, peakRss, rssBefore, storedBytes: await storedBytes(out) }) + '\n');
 }
 
 await main();

@@ -36,7 +36,9 @@ export function zarrTransforms(options: ZarrStreamOptions): ZarrChain {
   const splitter = new TileSplitter({ layouts });
   // Without a codec nothing needs a whole chunk: raw chunks stream to the store tile by tile.
   const compressor = new BloscCompressor({ settings: resolved.blosc, workers: resolved.workers, engine: resolved.engine });
-  const accumulator = new ChunkAccumulator({ layouts, mode: resolved.blosc ? 'whole' : 'parts', spareChunks: compressor.maxInFlight });
+  // Whole chunks are large: one spare per worker lets the next chunk row start while this one compresses, and the
+  // sink writes a few at a time. Together they keep writer memory within ~1.5 chunk rows (docs/benchmarks.md).
+  const accumulator = new ChunkAccumulator({ layouts, mode: resolved.blosc ? 'whole' : 'parts', spareChunks: compressor.workers });
   const sink = new ZarrSink({
     store,
     zarrVersion: resolved.zarrVersion,
@@ -44,6 +46,7 @@ export function zarrTransforms(options: ZarrStreamOptions): ZarrChain {
     overwrite: resolved.overwrite,
     rootAttributes: rootAttributes(resolved),
     codecs: codecMetadata(resolved),
+    maxConcurrentWrites: resolved.blosc ? 4 : 8,
   });
   for (const warning of resolved.warnings) {
     if (options.onWarning) options.onWarning(warning);
