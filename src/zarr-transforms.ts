@@ -5,9 +5,6 @@ import { FileSystemStore } from './stores/fs-store.js';
 import type { Store } from './stores/store.js';
 import { ChunkAccumulator } from './transforms/chunk-accumulator.js';
 import { BloscCompressor } from './transforms/blosc-compressor.js';
-import { typesizeWritten } from './codecs/engine.js';
-import { v2Compressor, v3Codecs } from './metadata/codecs.js';
-import { RAW_CODECS, type CodecMetadata } from './metadata/zarr.js';
 import { Downsampler } from './transforms/downsampler.js';
 import { TileSplitter } from './transforms/tile-splitter.js';
 import { ZarrSink } from './sinks/zarr-sink.js';
@@ -45,7 +42,7 @@ export function zarrTransforms(options: ZarrStreamOptions): ZarrChain {
     layouts,
     overwrite: resolved.overwrite,
     rootAttributes: rootAttributes(resolved),
-    codecs: codecMetadata(resolved),
+    codecs: compressor.codecs,
     maxConcurrentWrites: resolved.blosc ? 4 : 8,
   });
   for (const warning of resolved.warnings) {
@@ -58,15 +55,6 @@ export function zarrTransforms(options: ZarrStreamOptions): ZarrChain {
   }
   const chain: ZarrChain = [downsampler, splitter, accumulator, compressor, sink];
   return chain;
-}
-
-function codecMetadata(resolved: ResolvedOptions): CodecMetadata {
-  const settings = resolved.blosc?.[0];
-  if (!settings) return RAW_CODECS;
-  return {
-    v2Compressor: { ...v2Compressor(settings) },
-    v3Codecs: v3Codecs({ ...settings, typesize: typesizeWritten(resolved.engine!, settings) }).map((codec) => ({ ...codec })),
-  };
 }
 
 /** OME-NGFF image metadata, written for one level as for many. */

@@ -7,13 +7,26 @@
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import { CompressPool } from '../codecs/compress-pool.js';
-import type { BloscSettings } from '../codecs/blosc-settings.js';
-import type { EngineName, EnginePreference } from '../codecs/engine.js';
+import { validateBloscOptions, type BloscCname, type BloscSettings, type BloscShuffle } from '../codecs/blosc-settings.js';
+import { bytesPerPixel, checkDType, type DType } from '../dtype.js';
+import { typesizeWritten, type EngineName, type EnginePreference } from '../codecs/engine.js';
+import { v2Compressor, v3Codecs } from '../metadata/codecs.js';
+import { RAW_CODECS, type CodecMetadata } from '../metadata/zarr.js';
 import type { ChunkMessage, SinkMessage } from '../messages.js';
 
 export interface BloscCompressorOptions {
-  /** Blosc settings per level (typesize = the dtype's size); undefined: pass chunks through uncompressed. */
+  /** Blosc settings per level (typesize = the dtype's size); without them or `codec`: pass chunks through. */
   settings?: readonly BloscSettings[];
+  /** Shorthand for one setting used at every level: the codec, with the pixel dtype for the typesize. */
+  codec?: BloscCname;
+  /** 0..9; default 1. */
+  clevel?: number;
+  /** Default 'byte'. */
+  shuffle?: BloscShuffle;
+  /** Default 0 (automatic). */
+  blocksize?: number;
+  /** Required with `codec`: the shuffle works over elements of this size. */
+  dtype?: DType;
   /** Worker threads; default: the machine's cores. */
   workers?: number;
   engine?: EnginePreference;
@@ -36,7 +49,7 @@ export class BloscCompressor extends Transform {
 
   constructor(options: BloscCompressorOptions = {}) {
     super({ objectMode: true, writableHighWaterMark: 1, readableHighWaterMark: 1 });
-    this.settings = options.settings;
+    this.settings = options.settings ?? (options.codec === undefined ? undefined : shorthandSettings(options));
     if (this.settings) {
       this.pool = new CompressPool({ workers: options.workers, engine: options.engine });
       this.engineName = this.pool.engineName;
@@ -88,6 +101,16 @@ export class BloscCompressor extends Transform {
     );
   }
 
+  /** What the arrays' metadata must say of the chunks this stage writes (typesize as the engine wrote it). */
+  get codecs(): CodecMetadata {
+    const settings = this.settings?.[0];
+    if (!settings || !this.engineName) return RAW_CODECS;
+    return {
+      v2Compressor: { ...v2Compressor(settings) },
+      v3Codecs: v3Codecs({ ...settings, typesize: typesizeWritten(this.engineName, settings) }).map((codec) => ({ ...codec })),
+    };
+  }
+
   private settle(): void {
     this.inFlight--;
     const waiting = this.waiting;
@@ -103,4 +126,18 @@ export class BloscCompressor extends Transform {
   private closePool(): Promise<void> {
     return this.pool ? this.pool.close() : Promise.resolve();
   }
+}
+
+/** The same settings for every level (the chain's levels share a dtype, so they share a typesize). */
+function shorthandSettings(options: BloscCompressorOptions): BloscSettings[] {
+  const dtype = checkDType(options.dtype, 'BloscCompressor dtype');
+  const settings = validateBloscOptions({
+    cname: options.codec,
+    clevel: options.clevel ?? 1,
+    shuffle: options.shuffle ?? 'byte',
+    blocksize: options.blocksize ?? 0,
+    typesize: bytesPerPixel(dtype),
+  });
+  // Levels index the array; a pyramid deeper than 64 levels would need frames wider than 2^64 pixels.
+  return Array.from({ length: 64 }, () => settings);
 }
