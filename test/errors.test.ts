@@ -82,11 +82,11 @@ test('a frame of the wrong shape or dtype names its index, what was expected and
 });
 
 test('an error in the middle of a stream leaves the completed chunk rows readable, and no temporary files', async (t) => {
-  for (const zarrVersion of [2, 3] as const) {
+  for (const [zarrVersion, compression] of [[2, 'none'], [3, 'none'], [2, { codec: 'lz4' }], [3, { codec: 'zstd' }]] as const) {
     const dir = await tempDir();
     const store = path.join(dir, 'out.zarr');
     const { frames, bytes } = makeFrames(8, 37, 23, 1, 'uint16');
-    const chain = zarrTransforms({ store, zarrVersion, dtype: 'uint16', width: 37, height: 23, chunking: { tileWidth: 16, tileHeight: 16, framesPerChunk: 3 } });
+    const chain = zarrTransforms({ store, zarrVersion, compression, multiscale: true, dtype: 'uint16', width: 37, height: 23, chunking: { tileWidth: 16, tileHeight: 16, framesPerChunk: 3 } });
     const sink = sinkOf(chain);
     async function* failing() {
       yield* frames;

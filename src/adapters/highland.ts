@@ -1,3 +1,5 @@
+// Our declarations use highland's global `Highland` namespace; this keeps the reference in the emitted .d.ts.
+/// <reference types="highland" preserve="true" />
 /**
  * The highland adapter: for users whose frames already flow through a highland (https://caolan.github.io/highland/)
  * pipeline, so they can write them to Zarr without rewriting that pipeline as Node streams.
