@@ -1,5 +1,3 @@
-// Our declarations use highland's global `Highland` namespace; this keeps the reference in the emitted .d.ts.
-/// <reference types="highland" preserve="true" />
 /**
  * The highland adapter: for users whose frames already flow through a highland (https://caolan.github.io/highland/)
  * pipeline, so they can write them to Zarr without rewriting that pipeline as Node streams.
@@ -12,6 +10,8 @@
  * the write, and the highland stream is destroyed. Chunk rows completed before the error stay readable, as for any
  * failed pipeline. To skip bad values instead, handle them in highland first (`.errors()`, `.filter()`).
  */
+// The declarations use highland's global `Highland` namespace; this keeps the reference in the emitted .d.ts.
+/// <reference types="highland" preserve="true" />
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import highland from 'highland';
