@@ -136,16 +136,16 @@ class FileWriter implements StoreWriter {
   }
 
   async commit(totalBytes?: number): Promise<void> {
-    await Promise.all(this.pending);
-    const fh = await this.handle;
     try {
+      await Promise.all(this.pending);
+      const fh = await this.handle;
       // Extending with truncate writes zeros (the fill value) without touching them in memory.
       if (totalBytes !== undefined && totalBytes > this.position) await fh.truncate(totalBytes);
       await fh.close();
       await rename(this.temp, this.file);
     } catch (error) {
-      await fh.close().catch(() => undefined);
-      await unlink(this.temp).catch(() => undefined);
+      // A failed append or commit must not leave the temporary file behind.
+      await this.abort();
       throw withKey(error, this.key);
     }
   }
@@ -164,7 +164,8 @@ function tempName(file: string): string {
 
 function withKey(error: unknown, key: string): Error {
   const err = error instanceof Error ? error : new Error(String(error));
-  if (!err.message.includes(key)) err.message = `store key ${JSON.stringify(key)}: ${err.message}`;
+  const prefix = `store key ${JSON.stringify(key)}: `;
+  if (!err.message.startsWith(prefix)) err.message = prefix + err.message;
   (err as Error & { key?: string }).key = key;
   return err;
 }

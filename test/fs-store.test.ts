@@ -1,0 +1,68 @@
+/** FileSystemStore: atomic values, keys kept inside the root, no temporary files left by failures. */
+import test from 'ava';
+import { chmod, mkdir, readdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { FileSystemStore } from '../src/stores/fs-store.js';
+import { tempDir } from './helpers/frames.js';
+
+test('set, get and a streamed writer that pads with zeros', async (t) => {
+  const store = new FileSystemStore(await tempDir());
+  await store.set('a/b/.zarray', new TextEncoder().encode('{}'));
+  t.is(new TextDecoder().decode(await store.get('a/b/.zarray')), '{}');
+  t.is(await store.get('missing'), undefined);
+  const writer = store.createWriter('0/c/0/0');
+  await Promise.all([writer.append(Uint8Array.of(1, 2)), writer.append(Uint8Array.of(3))]);
+  t.is(await store.get('0/c/0/0'), undefined, 'nothing under the key before commit');
+  await writer.commit(6);
+  t.deepEqual([...(await store.get('0/c/0/0'))!], [1, 2, 3, 0, 0, 0]);
+  t.deepEqual((await readdir(path.join(store.root, '0', 'c', '0'))).sort(), ['0']);
+});
+
+test('keys cannot leave the root', async (t) => {
+  const store = new FileSystemStore(await tempDir());
+  await t.throwsAsync(store.set('../escape', new Uint8Array(1)), { message: /invalid store key "..\/escape"/ });
+  t.throws(() => store.createWriter('/etc/x'), { message: /absolute paths are not keys/ });
+});
+
+test('an aborted writer and a failed commit leave no temporary file', async (t) => {
+  const root = await tempDir();
+  const store = new FileSystemStore(root);
+  const writer = store.createWriter('k/1');
+  await writer.append(new Uint8Array(10));
+  await writer.abort();
+  t.deepEqual(await readdir(path.join(root, 'k')), []);
+  // A directory where the value's file should go makes the rename fail.
+  await mkdir(path.join(root, 'k', '2', 'x'), { recursive: true });
+  const failing = store.createWriter('k/2');
+  await failing.append(new Uint8Array(10));
+  await t.throwsAsync(failing.commit(), { message: /store key "k\/2"/ });
+  t.deepEqual((await readdir(path.join(root, 'k'))).sort(), ['2']);
+});
+
+test('a failed set names the key and leaves no temporary file', async (t) => {
+  if (process.getuid?.() === 0) {
+    // root ignores permissions: make the rename fail instead, with a directory in the way.
+    const root = await tempDir();
+    const store = new FileSystemStore(root);
+    await mkdir(path.join(root, 'v', 'x'), { recursive: true });
+    await t.throwsAsync(store.set('v', new Uint8Array(1)), { message: /store key "v"/ });
+    t.deepEqual(await readdir(root), ['v']);
+    return;
+  }
+  const root = await tempDir();
+  await mkdir(path.join(root, 'ro'));
+  await writeFile(path.join(root, 'ro', 'keep'), 'x');
+  await chmod(path.join(root, 'ro'), 0o500);
+  const store = new FileSystemStore(root);
+  await t.throwsAsync(store.set('ro/v', new Uint8Array(1)), { message: /store key "ro\/v"/ });
+  t.deepEqual(await readdir(path.join(root, 'ro')), ['keep']);
+});
+
+test('isEmptySync: a missing or empty directory is empty; a file is an error', async (t) => {
+  const root = await tempDir();
+  t.true(FileSystemStore.isEmptySync(path.join(root, 'nope')));
+  t.true(FileSystemStore.isEmptySync(root));
+  await writeFile(path.join(root, 'f'), 'x');
+  t.false(FileSystemStore.isEmptySync(root));
+  t.throws(() => FileSystemStore.isEmptySync(path.join(root, 'f')), { message: /exists and is not a directory/ });
+});
