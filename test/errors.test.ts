@@ -112,7 +112,8 @@ test('a failing store fails the pipeline with an error naming the key; metadata 
   }
   const store = new FlakyStore();
   const { frames } = makeFrames(6, 16, 8, 1, 'uint16');
-  await t.throwsAsync(pipeline(source(frames), ...zarrTransforms({ ...GOOD, store })), { message: /disk full/ });
+  const error = await t.throwsAsync(pipeline(source(frames), ...zarrTransforms({ ...GOOD, store })), { message: 'store key "0/c/1/0/0/0": disk full' });
+  t.is((error as Error & { key?: string }).key, '0/c/1/0/0/0');
   const metadata = JSON.parse(new TextDecoder().decode(await store.get('0/zarr.json')));
   t.deepEqual(metadata.shape, [2, 1, 8, 16]);
 });

@@ -19,7 +19,7 @@ import {
   type CodecMetadata,
   type ZarrVersion,
 } from '../metadata/zarr.js';
-import { writerFor, type Store, type StoreWriter } from '../stores/store.js';
+import { failWithKey, writerFor, type Store, type StoreWriter } from '../stores/store.js';
 
 export interface ZarrSinkOptions {
   store: Store;
@@ -152,7 +152,7 @@ export class ZarrSink extends Writable {
   private async writeChunk(message: ChunkMessage): Promise<void> {
     const layout = this.layoutOf(message);
     const key = chunkKey(this.zarrVersion, layout.path, message.coords);
-    await this.store.set(key, message.data);
+    await this.store.set(key, message.data).catch(failWithKey(key));
     this.bytes += message.data.byteLength;
     message.release?.();
     this.chunkStored(message.level, message.coords[0], message.frames);
@@ -171,14 +171,14 @@ export class ZarrSink extends Writable {
     if (part.complete) {
       this.writers.delete(key);
       const { totalBytes, frames } = part.complete;
-      await appended;
+      await appended.catch(failWithKey(key));
       part.release?.();
-      await writer.commit(totalBytes);
+      await writer.commit(totalBytes).catch(failWithKey(key));
       this.bytes += part.data.byteLength;
       this.chunkStored(part.level, part.coords[0], frames);
       return;
     }
-    await appended;
+    await appended.catch(failWithKey(key));
     this.bytes += part.data.byteLength;
     part.release?.();
   }
@@ -222,6 +222,7 @@ export class ZarrSink extends Writable {
     const key = metadataKeys(this.zarrVersion, layout.path).array;
     state.metadataWrite = state.metadataWrite
       .then(() => this.store.set(key, encodeJson(document)))
+      .catch(failWithKey(key))
       .then(() => {
         state.visible = frames;
       });

@@ -6,7 +6,7 @@ import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, rm, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { validateKey } from './keys.js';
-import type { Store, StoreWriter } from './store.js';
+import { withKey, type Store, type StoreWriter } from './store.js';
 
 let tempCounter = 0;
 
@@ -161,12 +161,3 @@ class FileWriter implements StoreWriter {
 function tempName(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${tempCounter++}.partial`);
 }
-
-function withKey(error: unknown, key: string): Error {
-  const err = error instanceof Error ? error : new Error(String(error));
-  const prefix = `store key ${JSON.stringify(key)}: `;
-  if (!err.message.startsWith(prefix)) err.message = prefix + err.message;
-  (err as Error & { key?: string }).key = key;
-  return err;
-}
-

@@ -59,3 +59,19 @@ export function writerFor(store: Store, key: string): StoreWriter {
 export function isStore(value: unknown): value is Store {
   return value !== null && typeof value === 'object' && typeof (value as Store).set === 'function' && typeof (value as Store).get === 'function';
 }
+
+/** `error`, its message prefixed once with the store key it concerns, and the key kept as `error.key`. */
+export function withKey(error: unknown, key: string): Error & { key: string } {
+  const err = (error instanceof Error ? error : new Error(String(error))) as Error & { key: string };
+  const prefix = `store key ${JSON.stringify(key)}: `;
+  if (!err.message.startsWith(prefix)) err.message = prefix + err.message;
+  err.key = key;
+  return err;
+}
+
+/** A rejection handler that rethrows with the key: `promise.catch(failWithKey(key))`. */
+export function failWithKey(key: string): (error: unknown) => never {
+  return (error) => {
+    throw withKey(error, key);
+  };
+}
