@@ -160,7 +160,8 @@ export function resolveOptions(options: ZarrStreamOptions): ResolvedOptions {
   const layouts = shapes.map((shape, level) => (level === 0 ? layout : resolveLayout(shape, options.dtype, chunking, level).layout));
   // Chunks are single buffers (and single files); beyond 2 GiB neither Node nor most readers cope.
   if (layout.chunkBytes > 2 ** 31 - 1) {
-    throw new OptionError('chunking.framesPerChunk', chunking.framesPerChunk ?? layout.chunk.frames, `small enough that a chunk stays below 2 GiB (chunk would be ${layout.chunkBytes} bytes)`);
+    const [field, value] = chunking.framesPerChunk === undefined ? ['chunking.maxBytesPerChunk', chunking.maxBytesPerChunk] : ['chunking.framesPerChunk', chunking.framesPerChunk];
+    throw new OptionError(field, value, `small enough that a chunk stays below 2 GiB (chunk would be ${layout.chunkBytes} bytes)`);
   }
   if (options.overwrite !== undefined && typeof options.overwrite !== 'boolean') throw new OptionError('overwrite', options.overwrite, 'true or false');
   if (options.onWarning !== undefined && typeof options.onWarning !== 'function') throw new OptionError('onWarning', options.onWarning, 'a function');

@@ -102,6 +102,23 @@ test('--device, --compression, --clevel, --shuffle and --workers set the codec; 
   }
 });
 
+test('--help prints the flags and writes nothing', async (t) => {
+  const dir = await tempDir();
+  for (const args of [['demo', '--help'], ['write', 'x.zarr', '--help'], ['--help']]) {
+    const run = await cli(args, dir);
+    t.is(run.code, 0, args.join(' '));
+    t.regex(run.stdout, /--frames|Commands:/);
+    t.false(existsSync(path.join(dir, 'demo.zarr')) || existsSync(path.join(dir, 'x.zarr')), args.join(' '));
+  }
+});
+
+test('a chunk beyond 2 GiB is refused, naming the flag that made it', async (t) => {
+  const dir = await tempDir();
+  const run = await cli(['write', path.join(dir, 'big.zarr'), '--max-bytes-per-chunk', '3GiB']);
+  t.is(run.code, 2);
+  t.regex(run.stderr, /--max-bytes-per-chunk must be small enough that a chunk stays below 2 GiB/);
+});
+
 test('a small --max-bytes-per-chunk warns that it was raised to 16 MiB', async (t) => {
   const dir = await tempDir();
   const run = await cli(['write', path.join(dir, 'w.zarr'), '--frames', '1', '--width', '8', '--height', '8', '--max-bytes-per-chunk', '1KiB', '--json']);

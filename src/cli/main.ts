@@ -203,13 +203,14 @@ async function runWrite(args: WriteArgs, demo: boolean): Promise<void> {
   const lines = [
     `wrote ${summary.store} (Zarr v${summary.zarrVersion}): array "0" of shape (t, c, y, x) = (${summary.shape.join(', ')}), ${layout.dtype}`,
     `  chunks (${summary.chunks.join(', ')}), ${summary.chunkFiles} chunk files, ${formatBytes(rawBytes)} in ${seconds.toFixed(2)} s (${summary.mbPerSecond} MB/s)`,
-    `  compression: ${compressionText(summary.compression as 'none' | Record<string, unknown>, rawBytes, summary.storedBytes)}`,
+    `  compression: ${compressionText(summary.compression as 'none' | Record<string, unknown>, sink.progress.chunkBytes, summary.storedBytes)}`,
     ...summary.levels.slice(1).map((level) => `  level ${level.path}: shape (${level.shape.join(', ')}), chunks (${level.chunks.join(', ')})`),
   ];
   if (demo) lines.push('', ...openSnippets(args.out, summary.zarrVersion));
   process.stdout.write(lines.join('\n') + '\n');
 }
 
+/** The ratio compares each stored chunk with its raw size (padding included), across all levels. */
 function compressionText(compression: 'none' | Record<string, unknown>, rawBytes: number, storedBytes: number): string {
   if (compression === 'none') return 'none';
   const { cname, clevel, shuffle, engine, workers } = compression;
@@ -257,7 +258,9 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const command = String(args._[0]);
-  if (command !== 'write' && command !== 'demo') return 0; // --help
+  // yargs has printed the help; nothing is to be written.
+  if (args.help || argv.includes('--help') || argv.includes('-h')) return 0;
+  if (command !== 'write' && command !== 'demo') return 0;
   try {
     await runWrite(args as unknown as WriteArgs, command === 'demo');
     return 0;

@@ -41,6 +41,8 @@ export interface SinkProgress {
   chunks: number;
   /** Bytes handed to the store (encoded chunk bytes; zero padding of short raw chunks not counted). */
   bytes: number;
+  /** Raw size of the chunks stored (full chunk shape, padding included): `chunkBytes / bytes` is the compression ratio. */
+  chunkBytes: number;
 }
 
 interface LevelProgress {
@@ -69,6 +71,7 @@ export class ZarrSink extends Writable {
   private waiting: ((error?: Error | null) => void) | undefined;
   private chunks = 0;
   private bytes = 0;
+  private chunkBytes = 0;
 
   constructor(options: ZarrSinkOptions) {
     super({ objectMode: true, highWaterMark: options.layouts[0]?.tilesPerFrame ?? 1 });
@@ -83,7 +86,7 @@ export class ZarrSink extends Writable {
   }
 
   get progress(): SinkProgress {
-    return { frames: this.levels.map((level) => level.visible), chunks: this.chunks, bytes: this.bytes };
+    return { frames: this.levels.map((level) => level.visible), chunks: this.chunks, bytes: this.bytes, chunkBytes: this.chunkBytes };
   }
 
   override _construct(callback: (error?: Error | null) => void): void {
@@ -193,6 +196,7 @@ export class ZarrSink extends Writable {
     const layout = this.layouts[level]!;
     const state = this.levels[level]!;
     this.chunks++;
+    this.chunkBytes += layout.chunkBytes;
     state.framesSeen = Math.max(state.framesSeen, row * layout.chunk.frames + frames);
     state.rows.set(row, (state.rows.get(row) ?? 0) + 1);
     let advanced = false;
