@@ -6,7 +6,7 @@
  *   node dist/examples/custom-store.js <out.zarr>
  */
 import { pipeline } from 'node:stream/promises';
-import { FileSystemStore, syntheticFrames, zarrTransforms, type Store, type StoreWriter } from '../src/index.js';
+import { FileSystemStore, syntheticFrames, zarrTransforms, type Store, type StoreWriter, byteLengthOf } from '../src/index.js';
 
 class LoggingStore implements Store {
   readonly written: string[] = [];
@@ -34,7 +34,7 @@ class LoggingStore implements Store {
     let bytes = 0;
     return {
       append: (data) => {
-        bytes += data.byteLength;
+        bytes += byteLengthOf(data);
         return writer.append(data);
       },
       commit: async (totalBytes) => {

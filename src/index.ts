@@ -17,6 +17,7 @@ export { resolveLayout, framesPerChunkFor, MIN_MAX_BYTES_PER_CHUNK, type ArrayLa
 export { chunkKey, v2ArrayMetadata, v3ArrayMetadata, type ZarrVersion, type CodecMetadata } from './metadata/zarr.js';
 export { DTYPES, bytesPerPixel, type DType, type PixelArray } from './dtype.js';
 export type * from './messages.js';
+export { byteLengthOf } from './messages.js';
 export { BloscCompressor, type BloscCompressorOptions } from './transforms/blosc-compressor.js';
 export { DEVICES, DEVICE_NAMES, type DeviceName } from './devices.js';
 export type { CompressionOptions } from './options.js';

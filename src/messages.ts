@@ -5,7 +5,11 @@
  */
 import type { DType, PixelArray } from './dtype.js';
 
-/** What a user's source may push: a described frame, or a bare TypedArray/Buffer whose shape the options declare. */
+/**
+ * What a user's source may push: a described frame, or a bare TypedArray/Buffer whose shape the options declare.
+ * zarr-stream reads a frame's pixels until they are stored (tiles go to disk straight from the frame's memory), so a
+ * source must not reuse a frame's buffer after pushing it; backpressure keeps the frames held to a few.
+ */
 export interface Frame {
   data: PixelArray | Uint8Array;
   width: number;
@@ -81,10 +85,24 @@ export interface ChunkPartMessage {
   coords: readonly [number, number, number, number];
   /** Byte offset of `data` within the chunk; parts of one chunk arrive in increasing, contiguous order. */
   offset: number;
-  data: Uint8Array;
+  /**
+   * The slab's bytes: one array, or its pieces in order. Pieces let an unpadded tile go to the store as views of the
+   * frame's rows (a gathered write), so the only copy of its pixels is the one into storage.
+   */
+  data: Bytes;
   /** Set on the chunk's last part: the chunk's full byte length; the store pads the rest with zeros. */
   complete?: { totalBytes: number; frames: number };
   release?: () => void;
 }
 
 export type SinkMessage = ChunkMessage | ChunkPartMessage;
+
+/** Bytes as one array or as pieces to be taken in order. */
+export type Bytes = Uint8Array | readonly Uint8Array[];
+
+export function byteLengthOf(data: Bytes): number {
+  if (data instanceof Uint8Array) return data.byteLength;
+  let total = 0;
+  for (const piece of data) total += piece.byteLength;
+  return total;
+}

@@ -2,37 +2,8 @@
 import test from 'ava';
 import { pipeline } from 'node:stream/promises';
 import { zarrTransforms } from '../src/zarr-transforms.js';
-import { MemoryStore } from '../src/stores/memory-store.js';
-import type { StoreWriter } from '../src/stores/store.js';
 import { syntheticFrame } from '../src/frames/synthetic.js';
-
-const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A store whose every write takes a while, and which counts the bytes it has been handed. */
-class SlowStore extends MemoryStore {
-  appendedBytes = 0;
-  override async set(key: string, value: Uint8Array): Promise<void> {
-    await delay(2);
-    return super.set(key, value);
-  }
-  createWriter(key: string): StoreWriter {
-    const parts: Uint8Array[] = [];
-    return {
-      append: async (data) => {
-        await delay(2);
-        parts.push(data.slice());
-        this.appendedBytes += data.byteLength;
-      },
-      commit: async (totalBytes) => {
-        const value = new Uint8Array(totalBytes ?? 0);
-        let offset = 0;
-        for (const part of parts) value.set(part, (offset += part.byteLength) - part.byteLength);
-        await this.set(key, value);
-      },
-      abort: async () => undefined,
-    };
-  }
-}
+import { SlowStore } from './helpers/slow-store.js';
 
 test('the source is pulled only a bounded number of frames ahead of the store', async (t) => {
   const width = 64;

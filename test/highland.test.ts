@@ -8,14 +8,12 @@ import { highlandReadable, writeHighland, zarrThrough } from '../src/adapters/hi
 import { OptionError, type ZarrStreamOptions } from '../src/options.js';
 import { FrameMismatchError } from '../src/frames/normalize.js';
 import { MemoryStore } from '../src/stores/memory-store.js';
-import type { StoreWriter } from '../src/stores/store.js';
 import type { SinkProgress } from '../src/sinks/zarr-sink.js';
 import type { FrameInput } from '../src/messages.js';
 import { syntheticFrame } from '../src/frames/synthetic.js';
 import { firstDifference, makeFrames, tempDir } from './helpers/frames.js';
 import { readWithZarrita } from './helpers/readers.js';
-
-const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { SlowStore, delay } from './helpers/slow-store.js';
 
 const RAGGED = { dtype: 'uint16', width: 37, height: 23, chunking: { tileWidth: 16, tileHeight: 10, framesPerChunk: 3 } } as const;
 
@@ -139,31 +137,6 @@ test('highlandReadable ends with the highland stream and passes its values throu
   t.deepEqual(values, [10, 20, 30]);
 });
 
-/** A store whose every write takes a while, and which counts the bytes it has been handed (as in backpressure.test). */
-class SlowStore extends MemoryStore {
-  appendedBytes = 0;
-  override async set(key: string, value: Uint8Array): Promise<void> {
-    await delay(2);
-    return super.set(key, value);
-  }
-  createWriter(key: string): StoreWriter {
-    const parts: Uint8Array[] = [];
-    return {
-      append: async (data) => {
-        await delay(2);
-        parts.push(data.slice());
-        this.appendedBytes += data.byteLength;
-      },
-      commit: async (totalBytes) => {
-        const value = new Uint8Array(totalBytes ?? 0);
-        let offset = 0;
-        for (const part of parts) value.set(part, (offset += part.byteLength) - part.byteLength);
-        await this.set(key, value);
-      },
-      abort: async () => undefined,
-    };
-  }
-}
 
 for (const api of ['writeHighland', 'zarrThrough'] as const) {
   test(`${api}: a slow store limits how far the highland source is pulled ahead`, async (t) => {

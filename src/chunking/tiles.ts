@@ -36,6 +36,24 @@ export function frameTiles(layout: ArrayLayout): Array<{ tile: [number, number, 
 }
 
 /**
+ * An unpadded tile as views of its rows in the frame, in chunk order (planes, then rows): what a gathered write
+ * needs to store it without copying. Undefined for edge tiles, whose padding needs a copy anyway.
+ */
+export function tileRowViews(frameBytes: Uint8Array, layout: ArrayLayout, region: TileRegion): Uint8Array[] | undefined {
+  const { chunk, frame, bytesPerPixel: bpp } = layout;
+  if (region.planes !== chunk.planes || region.rows !== chunk.height || region.cols !== chunk.width) return undefined;
+  const rowBytes = region.cols * bpp;
+  const srcRowBytes = frame.width * bpp;
+  const views: Uint8Array[] = new Array(region.planes * region.rows);
+  let i = 0;
+  for (let p = 0; p < region.planes; p++) {
+    let at = frameBytes.byteOffset + (((region.c0 + p) * frame.height + region.y0) * frame.width + region.x0) * bpp;
+    for (let r = 0; r < region.rows; r++, at += srcRowBytes) views[i++] = new Uint8Array(frameBytes.buffer, at, rowBytes);
+  }
+  return views;
+}
+
+/**
  * When the tile's bytes are already one contiguous, unpadded run of the frame (full-width tiles of one plane, or
  * whole planes), returns a view of them so no copy is needed; otherwise undefined.
  */

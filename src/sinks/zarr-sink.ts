@@ -6,7 +6,7 @@
  */
 import { Writable } from 'node:stream';
 import type { ArrayLayout } from '../chunking/layout.js';
-import type { ChunkMessage, ChunkPartMessage, SinkMessage } from '../messages.js';
+import { byteLengthOf, type ChunkMessage, type ChunkPartMessage, type SinkMessage } from '../messages.js';
 import {
   chunkKey,
   encodeJson,
@@ -94,29 +94,17 @@ export class ZarrSink extends Writable {
   }
 
   override _write(message: SinkMessage, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    let operation: Promise<void>;
-    try {
-      operation = message.kind === 'chunk' ? this.writeChunk(message) : this.writePart(message);
-    } catch (error) {
-      callback(error as Error);
-      return;
-    }
+    const operation = message.kind === 'chunk' ? this.writeChunk(message) : this.writePart(message);
     this.inflight.add(operation);
-    operation.then(
-      () => {
-        this.inflight.delete(operation);
-        const waiting = this.waiting;
-        this.waiting = undefined;
-        waiting?.();
-      },
-      (error: Error) => {
-        this.inflight.delete(operation);
-        const waiting = this.waiting;
-        this.waiting = undefined;
-        if (waiting) waiting(error);
-        else this.destroy(error);
-      },
-    );
+    const settled = (error?: Error): void => {
+      this.inflight.delete(operation);
+      const waiting = this.waiting;
+      this.waiting = undefined;
+      if (waiting) waiting(error);
+      else if (error) this.destroy(error);
+    };
+    operation.then(() => settled(), settled);
+    // Up to maxConcurrent operations run at once; past that, the callback (and so the pipeline) waits.
     if (this.inflight.size < this.maxConcurrent) callback();
     else this.waiting = callback;
   }
@@ -170,19 +158,20 @@ export class ZarrSink extends Writable {
       writer = writerFor(this.store, key);
       this.writers.set(key, writer);
     }
-    const appended = part.data.byteLength > 0 ? writer.append(part.data) : Promise.resolve();
+    const length = byteLengthOf(part.data);
+    const appended = length > 0 ? writer.append(part.data) : Promise.resolve();
     if (part.complete) {
       this.writers.delete(key);
       const { totalBytes, frames } = part.complete;
       await appended.catch(failWithKey(key));
       part.release?.();
       await writer.commit(totalBytes).catch(failWithKey(key));
-      this.bytes += part.data.byteLength;
+      this.bytes += length;
       this.chunkStored(part.level, part.coords[0], frames);
       return;
     }
     await appended.catch(failWithKey(key));
-    this.bytes += part.data.byteLength;
+    this.bytes += length;
     part.release?.();
   }
 

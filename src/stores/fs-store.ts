@@ -6,7 +6,8 @@ import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, rm, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { validateKey } from './keys.js';
-import { withKey, type Store, type StoreWriter } from './store.js';
+import { failWithKey, withKey, type Store, type StoreWriter } from './store.js';
+import { byteLengthOf, type Bytes } from '../messages.js';
 
 let tempCounter = 0;
 
@@ -115,20 +116,10 @@ class FileWriter implements StoreWriter {
     this.handle.catch(() => undefined);
   }
 
-  append(data: Uint8Array): Promise<void> {
+  append(data: Bytes): Promise<void> {
     const at = this.position;
-    this.position += data.byteLength;
-    const write = this.handle
-      .then(async (fh) => {
-        let done = 0;
-        while (done < data.byteLength) {
-          const { bytesWritten } = await fh.write(data, done, data.byteLength - done, at + done);
-          done += bytesWritten;
-        }
-      })
-      .catch((error) => {
-        throw withKey(error, this.key);
-      });
+    this.position += byteLengthOf(data);
+    const write = this.handle.then((fh) => writeAllAt(fh, data, at)).catch(failWithKey(this.key));
     this.pending.add(write);
     const settled = (): void => void this.pending.delete(write);
     write.then(settled, settled);
@@ -155,6 +146,19 @@ class FileWriter implements StoreWriter {
     const fh = await this.handle.catch(() => undefined);
     await fh?.close().catch(() => undefined);
     await unlink(this.temp).catch(() => undefined);
+  }
+}
+
+/** Writes all of `data` at `position`: pieces in one gathered write, resumed where a short write stopped. */
+async function writeAllAt(fh: FileHandle, data: Bytes, position: number): Promise<void> {
+  let pieces = data instanceof Uint8Array ? [data] : [...data];
+  let at = position;
+  while (pieces.length > 0) {
+    const { bytesWritten } = pieces.length === 1 ? await fh.write(pieces[0]!, 0, pieces[0]!.byteLength, at) : await fh.writev(pieces, at);
+    at += bytesWritten;
+    let skip = bytesWritten;
+    while (pieces.length > 0 && skip >= pieces[0]!.byteLength) skip -= pieces.shift()!.byteLength;
+    if (skip > 0) pieces[0] = pieces[0]!.subarray(skip);
   }
 }
 

@@ -1,3 +1,5 @@
+import type { Bytes } from '../messages.js';
+
 /**
  * The small interface every store implements. A sink needs only `set` (atomic whole-value writes); stores that can
  * stream a value in parts (files, later S3 multipart uploads) also offer `createWriter`, which lets raw chunks
@@ -18,8 +20,11 @@ export interface Store {
 }
 
 export interface StoreWriter {
-  /** Appends bytes; may be called again before the previous append settles (positions are assigned at call time). */
-  append(data: Uint8Array): Promise<void>;
+  /**
+   * Appends bytes (one array, or pieces in order); may be called again before the previous append settles
+   * (positions are assigned at call time). The bytes must not change until the returned promise settles.
+   */
+  append(data: Bytes): Promise<void>;
   /** Pads with zeros up to `totalBytes` (when given) and publishes the value under its key. */
   commit(totalBytes?: number): Promise<void>;
   /** Discards what was appended; nothing appears under the key. */
@@ -33,8 +38,10 @@ export function bufferingWriter(store: Store, key: string): StoreWriter {
   return {
     async append(data) {
       // Parts may live in reused buffers: keep a copy.
-      parts.push(data.slice());
-      length += data.byteLength;
+      for (const piece of data instanceof Uint8Array ? [data] : data) {
+        parts.push(piece.slice());
+        length += piece.byteLength;
+      }
     },
     async commit(totalBytes) {
       const value = new Uint8Array(Math.max(totalBytes ?? 0, length));

@@ -10,8 +10,8 @@
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import type { ArrayLayout } from '../chunking/layout.js';
-import { copyTile, contiguousTileView } from '../chunking/tiles.js';
-import type { ChunkMessage, ChunkPartMessage, TileMessage } from '../messages.js';
+import { copyTile, contiguousTileView, tileRowViews } from '../chunking/tiles.js';
+import type { Bytes, ChunkMessage, ChunkPartMessage, TileMessage } from '../messages.js';
 import { BufferPool } from '../util/buffer-pool.js';
 
 export type AccumulateMode = 'parts' | 'whole';
@@ -77,8 +77,9 @@ export class ChunkAccumulator extends Transform {
     const slot = tile.t % layout.chunk.frames;
     const lastFrameOfChunk = slot === layout.chunk.frames - 1;
     if (this.mode === 'parts') {
-      const view = contiguousTileView(tile.frame.bytes, layout, tile.region);
-      const emit = (data: Uint8Array, release?: () => void): void => {
+      // Unpadded tiles go out as views of the frame (one run, or its rows): the store's write is their only copy.
+      const view = contiguousTileView(tile.frame.bytes, layout, tile.region) ?? tileRowViews(tile.frame.bytes, layout, tile.region);
+      const emit = (data: Bytes, release?: () => void): void => {
         const part: ChunkPartMessage = { kind: 'chunk-part', level: tile.level, coords, offset: slot * layout.tileBytes, data, release };
         if (lastFrameOfChunk) part.complete = { totalBytes: layout.chunkBytes, frames: layout.chunk.frames };
         this.push(part);
