@@ -64,6 +64,8 @@ async function framesFile(w: Workload): Promise<string> {
 async function sample(system: string, w: Workload, version: number, engine: string, frames: string): Promise<Sample> {
   const out = path.join(scratch, `out-${system}-v${version}-${engine}`);
   await rm(out, { recursive: true, force: true });
+  // Every write starts with no dirty pages pending from the one before, so none pays for another's writeback.
+  await run('sync');
   const worker = path.join(here, 'worker.js');
   const { stdout } = await run(process.execPath, ['--expose-gc', '--max-old-space-size=8192', worker, system, Object.keys(WORKLOADS).find((k) => WORKLOADS[k] === w)!, String(version), engine, frames, out], {
     maxBuffer: 1 << 20,
