@@ -111,10 +111,13 @@ async function checkPyramid(
   count: number,
   seed: number,
   wildFloats = false,
+  worker = false,
 ): Promise<void> {
   const frames = randomFrames(dtype, shape, count, seed, wildFloats);
   const messages = frames.map((f, i) => frameMessage(dtype, shape, i, f));
-  const out = await run(new Downsampler({ levels: LEVELS, method }), messages);
+  const downsampler = new Downsampler({ levels: LEVELS, method, worker });
+  const out = await run(downsampler, messages);
+  t.is(downsampler.threaded, worker);
   const want = refPyramid(frames, shape, LEVELS, dtype, method);
   const got = byLevel(out, LEVELS);
   const shapes = levelShapes(shape, LEVELS);
@@ -221,6 +224,43 @@ test('every pushed frame owns its buffer', async (t) => {
     const buffers = new Set(out.map((m) => m.bytes.buffer));
     t.is(buffers.size, out.length, method);
   }
+});
+
+test('on a worker thread, every dtype and method matches the reference, odd sizes and stream lengths', async (t) => {
+  let seed = 100;
+  for (const dtype of DTYPES) {
+    for (const method of DOWNSAMPLE_METHODS) {
+      await checkPyramid(t, dtype, method, { width: 7, height: 9, planes: 2 }, 7, seed++, false, true);
+    }
+  }
+});
+
+test('on a worker thread, the producer may reuse its buffer once the frame is written', async (t) => {
+  const shape = { width: 6, height: 4, planes: 1 };
+  const values = randomFrames('uint16', shape, 3, 12);
+  const want = refPyramid(values, shape, 2, 'uint16', 'mean');
+  const ds = new Downsampler({ levels: 2, worker: true });
+  const done = collect(ds);
+  const buffer = frameMessage('uint16', shape, 0, values[0]);
+  for (let i = 0; i < 3; i++) {
+    buffer.bytes.set(frameMessage('uint16', shape, i, values[i]).bytes);
+    await new Promise<void>((resolve) => ds.write({ ...buffer, t: i }, () => resolve()));
+  }
+  ds.end();
+  const level1 = (await done).filter((m) => m.level === 1);
+  t.is(level1.length, 2);
+  t.is(firstMismatch(fromBytes('uint16', level1[0].bytes), want[1][0], 0), undefined);
+  t.is(firstMismatch(fromBytes('uint16', level1[1].bytes), want[1][1], 0), undefined);
+});
+
+test('the worker thread is used by default for frames of 1 MiB or more', async (t) => {
+  const big = { width: 1024, height: 512, planes: 1 };
+  const frames = randomFrames('uint16', big, 2, 3).map((f, i) => frameMessage('uint16', big, i, f));
+  const ds = new Downsampler({ levels: 2 });
+  const out = await run(ds, frames);
+  t.true(ds.threaded);
+  t.is(out.filter((m) => m.level === 1).length, 1);
+  t.false(new Downsampler({ levels: 2 }).threaded);
 });
 
 test('a pending frame keeps no reference to its input bytes', async (t) => {

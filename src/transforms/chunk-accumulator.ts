@@ -22,6 +22,7 @@ export interface ChunkAccumulatorOptions {
   /**
    * 'whole' mode: chunk buffers per level beyond one chunk row. A row must fill completely before any of its
    * chunks leaves, so the pool holds one row plus this many chunks in flight downstream. Default: half a row.
+   * Levels above 0 fill their rows 2^level times more slowly and keep at most one spare: fresh memory is dear.
    */
   spareChunks?: number;
   /** 'parts' mode: tile buffers in flight per level. Default: two frames' worth. */
@@ -56,7 +57,7 @@ export class ChunkAccumulator extends Transform {
       const max =
         options.mode === 'parts'
           ? (options.tileBuffers ?? 2 * layout.tilesPerFrame)
-          : layout.tilesPerFrame + (options.spareChunks ?? Math.ceil(layout.tilesPerFrame / 2));
+          : layout.tilesPerFrame + Math.min(layout.level === 0 ? Infinity : 1, options.spareChunks ?? Math.ceil(layout.tilesPerFrame / 2));
       return { layout, pool: new BufferPool(size, Math.max(1, max)), open: new Map(), frames: 0 };
     });
   }

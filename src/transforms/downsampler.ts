@@ -14,7 +14,9 @@ import type { FrameInput, FrameMessage } from '../messages.js';
 import { isFrameMessage, normalizeFrame } from '../frames/normalize.js';
 import type { FrameShape } from '../chunking/layout.js';
 import { assertLevelShapes, describe, levelShapes, shapeText } from '../downsample/levels.js';
-import { parseDownsampleMethod, reducerFor, type DownsampleMethod, type Pending, type Reducer } from '../downsample/reduce.js';
+import { parseDownsampleMethod, type DownsampleMethod } from '../downsample/reduce.js';
+import { PyramidBuilder } from '../downsample/pyramid.js';
+import { DownsampleThread } from '../downsample/downsample-thread.js';
 
 export interface DownsamplerOptions {
   /** Number of levels, level 0 included (shapes follow from the first frame), or the shapes from pyramidShapes. */
@@ -26,25 +28,25 @@ export interface DownsamplerOptions {
    * what a user's source pushes (Frame objects, bare TypedArrays or Buffers), validated as TileSplitter does.
    */
   dtype?: DType;
+  /**
+   * Reduce on a worker thread, leaving the main thread to move tiles. Default: when there is more than one level
+   * and a frame holds at least 1 MiB (below that, handing frames over costs more than it saves).
+   */
+  worker?: boolean;
 }
 
-interface Level {
-  shape: FrameShape;
-  /** Next t to emit at this level. */
-  t: number;
-  /** The first frame of an incomplete pair, already reduced in space. */
-  pending: Pending | undefined;
-  /** A consumed pending state whose memory the next begin() may reuse (never a pushed buffer). */
-  spare: Pending | undefined;
-}
+const WORKER_MIN_FRAME_BYTES = 2 ** 20;
 
 export class Downsampler extends Transform {
   readonly method: DownsampleMethod;
   private readonly levelCount: number;
   private readonly fixedShapes: readonly FrameShape[] | undefined;
-  private levels: Level[] = [];
+  private readonly workerOption: boolean | undefined;
+  private levelShapes: FrameShape[] | undefined;
   private dtype: DType | undefined;
-  private reducer: Reducer | undefined;
+  private builder: PyramidBuilder | undefined;
+  private thread: DownsampleThread | undefined;
+  private usedWorker = false;
   private readonly inputDType: DType | undefined;
   /** Index of the next input frame, for error messages and the FrameMessage of a bare input. */
   private nextInput = 0;
@@ -57,7 +59,9 @@ export class Downsampler extends Transform {
     }
     this.method = parseDownsampleMethod(options.method, 'method');
     if (options.dtype !== undefined && !isDType(options.dtype)) throw new TypeError(`dtype must be a supported dtype; got ${describe(options.dtype)}`);
+    if (options.worker !== undefined && typeof options.worker !== 'boolean') throw new TypeError(`worker must be true or false; got ${describe(options.worker)}`);
     this.inputDType = options.dtype;
+    this.workerOption = options.worker;
     if (typeof options.levels === 'number') {
       if (!Number.isSafeInteger(options.levels) || options.levels < 1) {
         throw new RangeError(`levels must be a positive integer; got ${describe(options.levels)}`);
@@ -72,32 +76,51 @@ export class Downsampler extends Transform {
 
   /** The level shapes, once known (from the options or the first frame). */
   get shapes(): FrameShape[] | undefined {
-    const known = this.fixedShapes ?? (this.levels.length ? this.levels.map((l) => l.shape) : undefined);
-    return known?.map((s) => ({ ...s }));
+    return (this.fixedShapes ?? this.levelShapes)?.map((s) => ({ ...s }));
+  }
+
+  /** Whether the reductions run (or ran) on a worker thread; known once the first frame has arrived. */
+  get threaded(): boolean {
+    return this.usedWorker;
   }
 
   override _transform(input: FrameMessage | FrameInput, _encoding: BufferEncoding, callback: TransformCallback): void {
+    let message: FrameMessage;
     try {
       const base = this.fixedShapes?.[0];
-      const message = isFrameMessage(input) || !base || !this.inputDType ? (input as FrameMessage) : normalizeFrame(input, this.nextInput, { ...base, dtype: this.inputDType });
+      message = isFrameMessage(input) || !base || !this.inputDType ? (input as FrameMessage) : normalizeFrame(input, this.nextInput, { ...base, dtype: this.inputDType });
       this.nextInput++;
-      this.accept(message);
+      this.check(message);
+      this.push(message);
+      if (this.levelCount === 1) {
+        // With one level the Downsampler only validates; the typed view (a copy when misaligned) is not needed.
+        callback();
+        return;
+      }
+      if (!this.thread) {
+        this.builder!.add(viewAligned(this.dtype!, message.bytes, bytesPerPixel(this.dtype!)));
+        callback();
+        return;
+      }
     } catch (err) {
       callback(asError(err));
       return;
     }
-    callback();
+    // The worker has two frame slots; waiting for one is this stage's backpressure.
+    this.thread.add(message.bytes).then(() => callback(), callback);
   }
 
   override _flush(callback: TransformCallback): void {
+    if (this.thread) {
+      const thread = this.thread;
+      thread.finish().then(
+        () => thread.terminate().then(() => callback(), () => callback()),
+        callback,
+      );
+      return;
+    }
     try {
-      // Upward, so an unpaired frame finished at level l can still pair with (or be finished at) level l+1.
-      for (let level = 0; level < this.levels.length - 1; level++) {
-        const pending = this.levels[level].pending;
-        if (pending === undefined) continue;
-        this.levels[level].pending = undefined;
-        this.emitLevel(level + 1, this.reducer!.single(pending));
-      }
+      this.builder?.finish();
     } catch (err) {
       callback(asError(err));
       return;
@@ -106,15 +129,17 @@ export class Downsampler extends Transform {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    this.levels = [];
-    callback(error);
-  }
-
-  private accept(message: FrameMessage): void {
-    this.check(message);
-    this.push(message);
-    // With one level the Downsampler only validates; the typed view (a copy when misaligned) is not needed.
-    if (this.levelCount > 1) this.fold(0, viewAligned(this.dtype!, message.bytes, bytesPerPixel(this.dtype!)));
+    this.builder = undefined;
+    const thread = this.thread;
+    this.thread = undefined;
+    if (!thread) {
+      callback(error);
+      return;
+    }
+    thread.terminate().then(
+      () => callback(error),
+      () => callback(error),
+    );
   }
 
   /** Validates a level-0 frame (the first one fixes dtype and shapes). */
@@ -128,7 +153,7 @@ export class Downsampler extends Transform {
     if (message.dtype !== this.dtype) {
       throw new TypeError(`frame dtype must stay ${this.dtype} for the whole stream; got ${message.dtype} at t=${message.t}`);
     }
-    const shape = this.levels[0].shape;
+    const shape = this.levelShapes![0]!;
     for (const key of ['width', 'height', 'planes'] as const) {
       if (message[key] !== shape[key]) {
         throw new RangeError(`frame ${key} must be ${shape[key]} (level 0 is ${shapeText(shape)}); got ${describe(message[key])} at t=${message.t}`);
@@ -144,48 +169,23 @@ export class Downsampler extends Transform {
 
   private start(first: FrameMessage): void {
     const frame = { width: first.width, height: first.height, planes: first.planes };
-    let shapes: FrameShape[];
-    if (this.fixedShapes) {
-      shapes = this.fixedShapes.map((s) => ({ ...s }));
-    } else {
-      shapes = levelShapes(frame, this.levelCount);
-    }
+    const shapes = this.fixedShapes ? this.fixedShapes.map((s) => ({ ...s })) : levelShapes(frame, this.levelCount);
     this.dtype = first.dtype;
-    this.reducer = reducerFor(first.dtype, this.method);
-    this.levels = shapes.map((shape) => ({ shape, t: 0, pending: undefined, spare: undefined }));
-  }
-
-  /** A frame of `level` has been emitted: keep it for its partner, or complete the pair into the next level. */
-  private fold(level: number, pixels: PixelArray): void {
-    if (level + 1 >= this.levels.length) return;
-    const state = this.levels[level];
-    const reducer = this.reducer!;
-    if (state.pending === undefined) {
-      state.pending = reducer.begin(pixels, state.shape, state.spare);
-      state.spare = undefined;
-      return;
-    }
-    const pending = state.pending;
-    state.pending = undefined;
-    const next = reducer.pair(pending, pixels, state.shape);
-    if (reducer.reusesPairedState) state.spare = pending;
-    this.emitLevel(level + 1, next);
-  }
-
-  private emitLevel(level: number, pixels: PixelArray): void {
-    const state = this.levels[level];
-    const frame: FrameMessage = {
-      kind: 'frame',
-      level,
-      t: state.t++,
-      width: state.shape.width,
-      height: state.shape.height,
-      planes: state.shape.planes,
-      dtype: this.dtype!,
-      bytes: new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength),
+    this.levelShapes = shapes;
+    if (shapes.length === 1) return;
+    const frameBytes = frame.width * frame.height * frame.planes * bytesPerPixel(first.dtype);
+    const emit = (level: number, t: number, bytes: Uint8Array): void => {
+      const shape = shapes[level]!;
+      this.push({ kind: 'frame', level, t, width: shape.width, height: shape.height, planes: shape.planes, dtype: first.dtype, bytes } satisfies FrameMessage);
     };
-    this.push(frame);
-    this.fold(level, pixels);
+    if (this.workerOption ?? frameBytes >= WORKER_MIN_FRAME_BYTES) {
+      this.usedWorker = true;
+      this.thread = new DownsampleThread({ shapes, dtype: first.dtype, method: this.method }, frameBytes, emit, (error) => this.destroy(error));
+    } else {
+      this.builder = new PyramidBuilder(shapes, first.dtype, this.method, (level, t, pixels) =>
+        emit(level, t, new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength)),
+      );
+    }
   }
 }
 

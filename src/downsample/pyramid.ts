@@ -1,0 +1,72 @@
+/**
+ * The pyramid's state machine, apart from any stream or thread: level-0 frames go in, the frames of levels
+ * 1..L-1 come out as pairs complete, and finish() flushes frames left unpaired. The Downsampler runs it inline or
+ * on a worker thread; both see the same outputs in the same order.
+ */
+import type { DType, PixelArray } from '../dtype.js';
+import type { FrameShape } from '../chunking/layout.js';
+import { reducerFor, type DownsampleMethod, type Pending, type Reducer } from './reduce.js';
+
+/** Receives each output frame: its level (>= 1), its index within that level, and its pixels (owned by the receiver). */
+export type EmitLevelFrame = (level: number, t: number, pixels: PixelArray) => void;
+
+interface LevelState {
+  shape: FrameShape;
+  /** Next t to emit at this level. */
+  t: number;
+  /** The first frame of an incomplete pair, already reduced in space. */
+  pending: Pending | undefined;
+  /** A consumed pending state whose memory the next begin() may reuse (never an emitted buffer). */
+  spare: Pending | undefined;
+}
+
+export class PyramidBuilder {
+  private readonly reducer: Reducer;
+  private readonly levels: LevelState[];
+
+  constructor(
+    shapes: readonly FrameShape[],
+    dtype: DType,
+    method: DownsampleMethod,
+    private readonly emit: EmitLevelFrame,
+  ) {
+    this.reducer = reducerFor(dtype, method);
+    this.levels = shapes.map((shape) => ({ shape: { ...shape }, t: 0, pending: undefined, spare: undefined }));
+  }
+
+  /** Takes the next level-0 frame. Keeps no reference to `pixels` once it returns. */
+  add(pixels: PixelArray): void {
+    this.fold(0, pixels);
+  }
+
+  /** The end of the stream: an unpaired frame at level l is reduced in space alone, from the bottom up. */
+  finish(): void {
+    for (let level = 0; level < this.levels.length - 1; level++) {
+      const pending = this.levels[level]!.pending;
+      if (pending === undefined) continue;
+      this.levels[level]!.pending = undefined;
+      this.emitLevel(level + 1, this.reducer.single(pending));
+    }
+  }
+
+  /** A frame of `level` exists: keep it for its partner, or complete the pair into the next level. */
+  private fold(level: number, pixels: PixelArray): void {
+    if (level + 1 >= this.levels.length) return;
+    const state = this.levels[level]!;
+    if (state.pending === undefined) {
+      state.pending = this.reducer.begin(pixels, state.shape, state.spare);
+      state.spare = undefined;
+      return;
+    }
+    const pending = state.pending;
+    state.pending = undefined;
+    const next = this.reducer.pair(pending, pixels, state.shape);
+    if (this.reducer.reusesPairedState) state.spare = pending;
+    this.emitLevel(level + 1, next);
+  }
+
+  private emitLevel(level: number, pixels: PixelArray): void {
+    this.emit(level, this.levels[level]!.t++, pixels);
+    this.fold(level, pixels);
+  }
+}
