@@ -43,7 +43,7 @@ async function zarrStream(w: Workload, version: 2 | 3, engine: EngineName, frame
       height: w.height,
       chunking: { tileWidth: w.chunk[2], tileHeight: w.chunk[1], framesPerChunk: w.chunk[0] },
       compression: w.codec ? { codec: w.codec.cname, clevel: w.codec.clevel, shuffle: w.codec.shuffle } : 'none',
-      engine,
+      engine: w.codec ? engine : undefined,
       multiscale: w.multiscale ?? false,
     }),
   );
