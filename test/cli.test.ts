@@ -1,8 +1,8 @@
 /** The zarr-stream command line, run as a user runs it. */
 import test from 'ava';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeFrames, tempDir, firstDifference } from './helpers/frames.js';
@@ -117,6 +117,30 @@ test('a chunk beyond 2 GiB is refused, naming the flag that made it', async (t) 
   const run = await cli(['write', path.join(dir, 'big.zarr'), '--max-bytes-per-chunk', '3GiB']);
   t.is(run.code, 2);
   t.regex(run.stderr, /--max-bytes-per-chunk must be small enough that a chunk stays below 2 GiB/);
+});
+
+test('Ctrl-C stops the write: exit 130, the stored chunk rows readable, no temporary files', async (t) => {
+  const dir = await tempDir();
+  const out = path.join(dir, 'interrupted.zarr');
+  const child = spawn(process.execPath, [CLI, 'write', out, '--frames', '100000', '--width', '256', '--height', '256', '--frames-per-chunk', '4', '--zarr-version', '2']);
+  let stderr = '';
+  child.stderr.on('data', (data) => (stderr += data));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // Interrupt once some chunk rows are on disk.
+  const zarray = path.join(out, '0', '.zarray');
+  for (let i = 0; i < 4000; i++) {
+    const shape = existsSync(zarray) ? JSON.parse(await readFile(zarray, 'utf8')).shape[0] : 0;
+    if (shape >= 8) break;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  child.kill('SIGINT');
+  t.is(await exited, 130, stderr);
+  t.regex(stderr, /interrupted: \d+ of 100000 frames are stored and readable/);
+  const back = await readWithZarrita(out);
+  t.true(back.shape[0] >= 8 && back.shape[0] % 4 === 0, `shape ${back.shape}`);
+  t.is(firstDifference(back.bytes, makeFrames(back.shape[0], 256, 256, 1, 'uint16').bytes), -1);
+  const files = (await readdir(out, { recursive: true })).map(String);
+  t.false(files.some((file) => file.includes('.partial')), files.filter((file) => file.includes('.partial')).join(' '));
 });
 
 test('a small --max-bytes-per-chunk warns that it was raised to 16 MiB', async (t) => {

@@ -154,3 +154,22 @@ test('metadata on disk follows completed chunk rows during the stream', async (t
   shapes.push(JSON.parse(await readFile(zarray, 'utf8')).shape[0]);
   t.deepEqual(shapes, [0, 2, 2, 4, 4, 5]);
 });
+
+test('an AbortSignal given to pipeline() stops the write cleanly: stored rows readable, no temporary files', async (t) => {
+  const dir = await tempDir();
+  const store = path.join(dir, 'aborted.zarr');
+  const chain = zarrTransforms({ ...GOOD, store, zarrVersion: 3, compression: { codec: 'lz4' } });
+  const controller = new AbortController();
+  sinkOf(chain).on('progress', (progress: { frames: number[] }) => {
+    if (progress.frames[0]! >= 4) controller.abort();
+  });
+  async function* endless() {
+    for (let t = 0; ; t++) yield syntheticFrame(t, 16, 8, 1, 'uint16');
+  }
+  await t.throwsAsync(pipeline(endless(), ...chain, { signal: controller.signal }), { name: 'AbortError' });
+  const back = await readWithZarrita(store);
+  t.true(back.shape[0] >= 4 && back.shape[0] % 2 === 0, `shape ${back.shape}`);
+  t.is(firstDifference(back.bytes, makeFrames(back.shape[0], 16, 8, 1, 'uint16').bytes), -1);
+  const files = (await readdir(store, { recursive: true })).map(String);
+  t.false(files.some((file) => file.includes('.partial')));
+});

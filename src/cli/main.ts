@@ -20,6 +20,9 @@ import { formatBytes, parseSize } from './sizes.js';
 /** A bad flag value: printed as one line naming the flag, exit code 2, nothing written. */
 class FlagError extends Error {}
 
+/** Ctrl-C: what was stored stays readable; exit code 130, as shells expect after SIGINT. */
+class InterruptedError extends Error {}
+
 /** Option fields as the library names them, to the flags that set them. */
 const FLAG_OF_FIELD: Record<string, string> = {
   store: '<out>',
@@ -177,7 +180,21 @@ async function runWrite(args: WriteArgs, demo: boolean): Promise<void> {
   sink.on('progress', (progress: { frames: number[] }) => {
     if (showProgress) process.stderr.write(`\r${progress.frames[0]}/${frames} frames stored`);
   });
-  await pipeline(syntheticFrames({ frames, width: options.width, height: options.height, planes: options.planes, dtype: options.dtype }), ...chain);
+  // Ctrl-C stops the stream the Node way (an AbortSignal): completed chunk rows stay readable, nothing half written.
+  const interrupt = new AbortController();
+  const onSigint = (): void => interrupt.abort(new Error('interrupted (SIGINT)'));
+  process.once('SIGINT', onSigint);
+  try {
+    await pipeline(syntheticFrames({ frames, width: options.width, height: options.height, planes: options.planes, dtype: options.dtype }), ...chain, {
+      signal: interrupt.signal,
+    });
+  } catch (error) {
+    if (!interrupt.signal.aborted) throw error;
+    if (showProgress) process.stderr.write('\n');
+    throw new InterruptedError(`interrupted: ${sink.progress.frames[0]} of ${frames} frames are stored and readable in ${path.resolve(args.out)}`);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
   if (showProgress) process.stderr.write('\n');
   const seconds = (performance.now() - started) / 1000;
   const rawBytes = frames * layout.frame.width * layout.frame.height * layout.frame.planes * layout.bytesPerPixel;
@@ -266,7 +283,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (error) {
     process.stderr.write(`zarr-stream: error: ${(error as Error).message.split('\n')[0]}\n`);
-    return error instanceof FlagError ? 2 : 1;
+    return error instanceof FlagError ? 2 : error instanceof InterruptedError ? 130 : 1;
   }
 }
 
