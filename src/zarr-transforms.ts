@@ -44,6 +44,7 @@ export function zarrTransforms(options: ZarrStreamOptions): ZarrChain {
     rootAttributes: rootAttributes(resolved),
     codecs: compressor.codecs,
     maxConcurrentWrites: resolved.blosc ? 4 : 8,
+    highWaterMark: resolved.blosc ? 1 : undefined,
   });
   for (const warning of resolved.warnings) {
     if (options.onWarning) options.onWarning(warning);

@@ -1,7 +1,7 @@
 /** A slow store slows the source: nothing between them buffers without limit. */
 import test from 'ava';
 import { pipeline } from 'node:stream/promises';
-import { zarrTransforms } from '../src/zarr-transforms.js';
+import { sinkOf, zarrTransforms } from '../src/zarr-transforms.js';
 import { syntheticFrame } from '../src/frames/synthetic.js';
 import { SlowStore } from './helpers/slow-store.js';
 
@@ -25,4 +25,33 @@ test('the source is pulled only a bounded number of frames ahead of the store', 
   // Queues between the stages hold a few frames' worth of tiles; 150 frames streamed, at most ~16 ahead.
   t.true(maxAhead <= 16, `source ran ${maxAhead} frames ahead of the store`);
   t.log(`max frames ahead of the store: ${maxAhead.toFixed(1)}`);
+});
+
+test('with compression too, a slow store holds the source back: compressed chunks do not pile up', async (t) => {
+  const width = 64;
+  const height = 64;
+  const framesPerChunk = 5;
+  class SlowerStore extends SlowStore {
+    override async set(key: string, value: Uint8Array): Promise<void> {
+      await new Promise((resolve) => setTimeout(resolve, 15));
+      return super.set(key, value);
+    }
+  }
+  const store = new SlowerStore();
+  const chain = zarrTransforms({ store, dtype: 'uint16', width, height, compression: { codec: 'lz4' }, workers: 1, chunking: { tileWidth: 32, tileHeight: 32, framesPerChunk } });
+  const sink = sinkOf(chain);
+  let pulled = 0;
+  let maxAhead = 0;
+  async function* camera() {
+    for (let i = 0; i < 200; i++) {
+      maxAhead = Math.max(maxAhead, pulled - sink.progress.frames[0]!);
+      pulled++;
+      yield syntheticFrame(i, width, height, 1, 'uint16');
+    }
+  }
+  await pipeline(camera(), ...chain);
+  t.is(sink.progress.frames[0], 200);
+  // A row filling, a row's worth of chunks in the compressor and the sink, and the queues between stages.
+  t.true(maxAhead <= 4 * framesPerChunk + 8, `source ran ${maxAhead} frames ahead of the stored rows`);
+  t.log(`max frames ahead of the stored rows: ${maxAhead}`);
 });

@@ -33,6 +33,11 @@ export interface ZarrSinkOptions {
   overwrite?: boolean;
   /** Store operations in flight at once before the sink pushes back. Default 8. */
   maxConcurrentWrites?: number;
+  /**
+   * Messages queued before the sink pushes back. Default: one frame's tiles, right for chunk parts; whole chunks
+   * are large, and a compressed chain sets 1.
+   */
+  highWaterMark?: number;
 }
 
 export interface SinkProgress {
@@ -74,7 +79,7 @@ export class ZarrSink extends Writable {
   private chunkBytes = 0;
 
   constructor(options: ZarrSinkOptions) {
-    super({ objectMode: true, highWaterMark: options.layouts[0]?.tilesPerFrame ?? 1 });
+    super({ objectMode: true, highWaterMark: options.highWaterMark ?? options.layouts[0]?.tilesPerFrame ?? 1 });
     this.store = options.store;
     this.zarrVersion = options.zarrVersion;
     this.layouts = options.layouts;
