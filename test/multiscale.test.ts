@@ -128,3 +128,29 @@ test('bad multiscale options are refused by name', (t) => {
   t.throws(() => zarrTransforms({ ...base, pixelScaleUm: { x: 0, y: 1 } }), { instanceOf: OptionError, message: 'pixelScaleUm.x must be a positive number of micrometers, got 0' });
   t.throws(() => zarrTransforms({ ...base, pixelScaleUm: { x: 1, y: NaN } }), { instanceOf: OptionError, message: 'pixelScaleUm.y must be a positive number of micrometers, got NaN' });
 });
+
+test('frames of 1 MiB or more are downsampled on a worker thread, compressed or raw, equal to the reference', async (t) => {
+  for (const compression of [{ codec: 'lz4' as const }, 'none' as const]) {
+    const dir = await tempDir();
+    const store = path.join(dir, 'big.zarr');
+    const c = { frames: 5, width: 1024, height: 520, planes: 1, dtype: 'uint16' as const };
+    const { frames } = makeFrames(c.frames, c.width, c.height, 1, c.dtype);
+    const chain = zarrTransforms({ store, zarrVersion: 3, dtype: c.dtype, width: c.width, height: c.height, multiscale: true, compression, chunking: { tileWidth: 256, tileHeight: 256, framesPerChunk: 2 } });
+    await pipeline(source(frames), ...chain);
+    t.true(chain[0].threaded);
+    const reference = refPyramid(
+      frames.map((f) => fromBytes(c.dtype, new Uint8Array(f.data.buffer, f.data.byteOffset, f.data.byteLength))),
+      { width: c.width, height: c.height, planes: 1 },
+      3,
+      c.dtype,
+      'mean',
+    );
+    for (let level = 1; level < 3; level++) {
+      const back = await readWithZarrita(store, String(level));
+      const want = reference[level]!.map((frame) => toPixels(c.dtype, frame));
+      const bytes = new Uint8Array(want.reduce((n, p) => n + p.byteLength, 0));
+      want.reduce((offset, p) => (bytes.set(new Uint8Array(p.buffer, p.byteOffset, p.byteLength), offset), offset + p.byteLength), 0);
+      t.is(firstDifference(back.bytes, bytes), -1, `${JSON.stringify(compression)} level ${level}`);
+    }
+  }
+});
