@@ -173,3 +173,14 @@ test('an AbortSignal given to pipeline() stops the write cleanly: stored rows re
   const files = (await readdir(store, { recursive: true })).map(String);
   t.false(files.some((file) => file.includes('.partial')));
 });
+
+test("'progress' ends with the final counts, reported once", async (t) => {
+  for (const frames of [4, 5]) {
+    const chain = zarrTransforms({ ...GOOD, store: new MemoryStore(), chunking: { framesPerChunk: 2 } });
+    const seen: Array<{ frames: number[]; chunks: number }> = [];
+    sinkOf(chain).on('progress', (progress) => seen.push(progress));
+    await pipeline(source(makeFrames(frames, 16, 8, 1, 'uint16').frames), ...chain);
+    t.deepEqual(seen.at(-1)?.frames, [frames]);
+    t.notDeepEqual(seen.at(-2), seen.at(-1), `${frames} frames: ${JSON.stringify(seen)}`);
+  }
+});

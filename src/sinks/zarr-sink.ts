@@ -230,12 +230,15 @@ export class ZarrSink extends Writable {
   private async finish(): Promise<void> {
     await Promise.all(this.inflight);
     if (this.writers.size > 0) throw new Error(`stream ended with ${this.writers.size} chunk(s) incomplete, e.g. ${this.writers.keys().next().value}`);
+    let changed = false;
     await Promise.all(
       this.levels.map((state, level) => {
         if (state.rows.size > 0) throw new Error(`level ${level}: chunk row ${[...state.rows.keys()][0]} is incomplete at the end of the stream`);
+        changed ||= state.published !== state.framesSeen;
         return this.publish(level, state.framesSeen);
       }),
     );
-    this.emit('progress', this.progress);
+    // When the last row's own update already reported these counts, say nothing twice.
+    if (changed) this.emit('progress', this.progress);
   }
 }
