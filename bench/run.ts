@@ -13,17 +13,10 @@ import { promisify } from 'node:util';
 import { fillSyntheticFrame } from '../src/frames/synthetic.js';
 import { allocPixels, bytesPerPixel } from '../src/dtype.js';
 import { WORKLOADS, type Workload } from './workloads.js';
-import { resolveEngineName } from '../src/codecs/engine.js';
+import { nativeEngineAvailable } from '../src/codecs/engine.js';
 
 const run = promisify(execFile);
 
-function nativeBuilt(): boolean {
-  try {
-    return resolveEngineName('native') === 'native';
-  } catch {
-    return false;
-  }
-}
 const here = path.dirname(fileURLToPath(import.meta.url));
 const projectRoot = path.resolve(here, '..', '..');
 const scratch = path.join(projectRoot, '.bench-out');
@@ -85,7 +78,7 @@ async function main(): Promise<void> {
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${args[runsIndex + 1]}`);
   const frames = await framesFile(w);
   // Compressed workloads run zarr-stream once per engine: the native c-blosc addon (when built) and WebAssembly.
-  const engines = w.codec ? (nativeBuilt() ? ['native', 'wasm'] : ['wasm']) : ['-'];
+  const engines = w.codec ? (nativeEngineAvailable() ? ['native', 'wasm'] : ['wasm']) : ['-'];
   const systems: Array<[string, string, number, string]> = [['baseline', 'baseline', 0, '-']];
   for (const v of w.zarrVersions) {
     for (const engine of engines) systems.push([`zarr-stream v${v}${engine === '-' ? '' : ` ${engine}`}`, 'zarr-stream', v, engine]);

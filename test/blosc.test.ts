@@ -13,22 +13,14 @@ import { DTYPES, bytesPerPixel, type DType } from '../src/dtype.js';
 import { parseBloscHeader } from '../src/codecs/blosc-header.js';
 import { BLOSC_CNAMES, BLOSC_SHUFFLES, validateBloscOptions, type BloscSettings } from '../src/codecs/blosc-settings.js';
 import { CompressPool } from '../src/codecs/compress-pool.js';
-import { activeEngineName, loadEngine, resolveEngineName, type BloscEngine, type EngineName } from '../src/codecs/engine.js';
+import { activeEngineName, loadEngine, nativeEngineAvailable, resolveEngineName, type BloscEngine, type EngineName } from '../src/codecs/engine.js';
 import { WASM_TYPESIZE } from '../src/codecs/blosc-wasm.js';
 import { v2Compressor, v3Codecs } from '../src/metadata/codecs.js';
 
 const PYTHON = '/usr/bin/python3';
 const HAVE_LIBBLOSC = existsSync('/usr/include/blosc.h');
 
-function nativeAvailable(): boolean {
-  try {
-    return resolveEngineName('native') === 'native';
-  } catch {
-    return false;
-  }
-}
-
-const engineNames: EngineName[] = nativeAvailable() ? ['native', 'wasm'] : ['wasm'];
+const engineNames: EngineName[] = nativeEngineAvailable() ? ['native', 'wasm'] : ['wasm'];
 if (!engineNames.includes('native')) {
   console.log('blosc.test: SKIPPING the native engine: the addon is not built (run `node scripts/build-native.mjs`)');
 }
@@ -110,7 +102,7 @@ test('the native engine is available wherever libblosc is installed', (t) => {
     t.pass();
     return;
   }
-  t.true(nativeAvailable(), 'libblosc is installed but the native addon did not load: run `node scripts/build-native.mjs`');
+  t.true(nativeEngineAvailable(), 'libblosc is installed but the native addon did not load: run `node scripts/build-native.mjs`');
   t.is(resolveEngineName('auto'), 'native');
 });
 

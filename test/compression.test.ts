@@ -12,19 +12,11 @@ import { OptionError, type ZarrStreamOptions } from '../src/options.js';
 import { DEVICE_NAMES, DEVICES } from '../src/devices.js';
 import { DTYPES, bytesPerPixel, type DType } from '../src/dtype.js';
 import { parseBloscHeader } from '../src/codecs/blosc-header.js';
-import { resolveEngineName, type EngineName } from '../src/codecs/engine.js';
+import { nativeEngineAvailable, type EngineName } from '../src/codecs/engine.js';
 import { firstDifference, makeFrames, source, tempDir } from './helpers/frames.js';
 import { readWithPython, readWithZarrita, requirePythonZarr } from './helpers/readers.js';
 
-function nativeBuilt(): boolean {
-  try {
-    return resolveEngineName('native') === 'native';
-  } catch {
-    return false;
-  }
-}
-
-const ENGINES: EngineName[] = nativeBuilt() ? ['native', 'wasm'] : ['wasm'];
+const ENGINES: EngineName[] = nativeEngineAvailable() ? ['native', 'wasm'] : ['wasm'];
 
 test('the native engine is built wherever libblosc-dev is installed', (t) => {
   if (!existsSync('/usr/include/blosc.h')) {

@@ -44,6 +44,11 @@ export function resolveEngineName(preference: EnginePreference = 'auto'): Engine
   return 'wasm';
 }
 
+/** Whether the native addon is built and loads here (tests and the benchmark run it only then). */
+export function nativeEngineAvailable(): boolean {
+  return loadNativeAddon() !== null;
+}
+
 export async function loadEngine(preference: EnginePreference = 'auto'): Promise<BloscEngine> {
   const name = resolveEngineName(preference);
   // Imported lazily so a process using only the native engine never loads the 600 kB wasm module.

@@ -9,7 +9,7 @@
  *   frame is in (or at the end of the stream, padded with the fill value).
  */
 import { Transform, type TransformCallback } from 'node:stream';
-import type { ArrayLayout } from '../chunking/layout.js';
+import { chunkCoords, tileOrdinal, type ArrayLayout } from '../chunking/layout.js';
 import { copyTile, contiguousTileView, tileRowViews } from '../chunking/tiles.js';
 import type { Bytes, ChunkMessage, ChunkPartMessage, TileMessage } from '../messages.js';
 import { BufferPool } from '../util/buffer-pool.js';
@@ -74,7 +74,7 @@ export class ChunkAccumulator extends Transform {
       return;
     }
     state.frames = tile.t + 1;
-    const coords: [number, number, number, number] = [Math.floor(tile.t / layout.chunk.frames), tile.tile[0], tile.tile[1], tile.tile[2]];
+    const coords = chunkCoords(layout, tile.t, tile.tile);
     const slot = tile.t % layout.chunk.frames;
     const lastFrameOfChunk = slot === layout.chunk.frames - 1;
     if (this.mode === 'parts') {
@@ -96,7 +96,7 @@ export class ChunkAccumulator extends Transform {
       });
       return;
     }
-    const ordinal = (tile.tile[0] * layout.grid.height + tile.tile[1]) * layout.grid.width + tile.tile[2];
+    const ordinal = tileOrdinal(layout, tile.tile);
     const place = (chunk: OpenChunk): void => {
       copyTile(tile.frame.bytes, layout, tile.region, chunk.buffer, slot * layout.tileBytes);
       chunk.frames = slot + 1;
