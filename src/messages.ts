@@ -76,8 +76,9 @@ export interface ChunkMessage {
 }
 
 /**
- * A contiguous slab of a raw (unencoded) chunk: raw chunks are C ordered, so one frame's tile is one slab and
- * a chunk can be streamed to its store as an append-only sequence of parts, never held whole in memory.
+ * A contiguous slab of a chunk's stored bytes. Raw chunks are C ordered, so one frame's tile is one slab and a chunk
+ * can be streamed to its store as an append-only sequence of parts, never held whole in memory. A Blosc chunk
+ * compressed as it fills streams the same way, as runs of its blocks (`encoded`).
  */
 export interface ChunkPartMessage {
   kind: 'chunk-part';
@@ -90,8 +91,14 @@ export interface ChunkPartMessage {
    * frame's rows (a gathered write), so the only copy of its pixels is the one into storage.
    */
   data: Bytes;
-  /** Set on the chunk's last part: the chunk's full byte length; the store pads the rest with zeros. */
-  complete?: { totalBytes: number; frames: number };
+  /**
+   * Set on the chunk's last part. Raw chunks: `totalBytes` is the chunk's full byte length, and the store pads the
+   * rest with zeros. Encoded chunks: `head` replaces the value's first bytes (a Blosc header and block table, known
+   * only once every block is compressed; the first part reserved its room).
+   */
+  complete?: { totalBytes?: number; frames: number; head?: Uint8Array };
+  /** True when the parts are a codec's output (the blocks of a Blosc chunk compressed as it filled). */
+  encoded?: boolean;
   release?: () => void;
 }
 

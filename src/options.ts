@@ -23,6 +23,12 @@ export interface CompressionOptions {
   shuffle?: BloscShuffle;
   /** Bytes per Blosc block; default 0 (c-blosc chooses). */
   blocksize?: number;
+  /**
+   * Compress each chunk's Blosc blocks as its frames arrive (native engine, where chunks cut into whole blocks), so
+   * no chunk is held whole; the files are the same as whole-chunk compression makes. Default true; false
+   * compresses whole chunks (more memory, for comparison).
+   */
+  streamBlocks?: boolean;
 }
 
 export interface ZarrStreamOptions {
@@ -102,6 +108,7 @@ export interface ResolvedOptions {
   /** The engine that will compress; undefined without compression. */
   engine: EngineName | undefined;
   workers: number | undefined;
+  streamBlocks: boolean;
   overwrite: boolean;
   warnings: string[];
 }
@@ -179,7 +186,14 @@ export function resolveOptions(options: ZarrStreamOptions): ResolvedOptions {
     blosc: compression && layouts.map(() => ({ ...compression, typesize: bytesPerPixel(options.dtype) })),
     engine,
     workers: options.workers,
+    streamBlocks: resolveStreamBlocks(options.compression),
   };
+}
+
+function resolveStreamBlocks(option: ZarrStreamOptions['compression']): boolean {
+  const value = typeof option === 'object' && option !== null ? option.streamBlocks : undefined;
+  if (value !== undefined && typeof value !== 'boolean') throw new OptionError('compression.streamBlocks', value, 'true or false');
+  return value ?? true;
 }
 
 /** Blosc settings without typesize, from the compression option or the device's codec; undefined for none. */

@@ -3,7 +3,7 @@ import { resolveOptions, OptionError, type ResolvedOptions, type ZarrStreamOptio
 import { omeAttributesV2, omeAttributesV3 } from './metadata/ome.js';
 import { FileSystemStore } from './stores/fs-store.js';
 import type { Store } from './stores/store.js';
-import { ChunkAccumulator } from './transforms/chunk-accumulator.js';
+import { ChunkAccumulator, type AccumulateMode } from './transforms/chunk-accumulator.js';
 import { BloscCompressor } from './transforms/blosc-compressor.js';
 import { Downsampler } from './transforms/downsampler.js';
 import { TileSplitter } from './transforms/tile-splitter.js';
@@ -32,10 +32,14 @@ export function zarrTransforms(options: ZarrStreamOptions): ZarrChain {
   const downsampler = new Downsampler({ levels: layouts.map((layout) => layout.frame), method: resolved.downsampleMethod, dtype: resolved.dtype });
   const splitter = new TileSplitter({ layouts });
   // Without a codec nothing needs a whole chunk: raw chunks stream to the store tile by tile.
-  const compressor = new BloscCompressor({ settings: resolved.blosc, workers: resolved.workers, engine: resolved.engine });
+  // With the native engine, chunks are compressed in segments as their frames arrive (where they cut into whole Blosc
+  // blocks): those levels get raw parts from the accumulator, like uncompressed chunks.
+  const compressor = new BloscCompressor({ settings: resolved.blosc, workers: resolved.workers, engine: resolved.engine, layouts, streamBlocks: resolved.streamBlocks });
+  const modes = layouts.map((layout): AccumulateMode => (!resolved.blosc || compressor.blockPlans[layout.level] ? 'parts' : 'whole'));
+  const wholeChunks = modes[0] === 'whole';
   // Whole chunks are large: one spare per worker lets the next chunk row start while this one compresses, and the
   // sink writes a few at a time. Together they keep writer memory within ~1.5 chunk rows (docs/benchmarks.md).
-  const accumulator = new ChunkAccumulator({ layouts, mode: resolved.blosc ? 'whole' : 'parts', spareChunks: compressor.workers });
+  const accumulator = new ChunkAccumulator({ layouts, mode: modes, spareChunks: compressor.workers });
   const sink = new ZarrSink({
     store,
     zarrVersion: resolved.zarrVersion,
@@ -43,8 +47,8 @@ export function zarrTransforms(options: ZarrStreamOptions): ZarrChain {
     overwrite: resolved.overwrite,
     rootAttributes: rootAttributes(resolved),
     codecs: compressor.codecs,
-    maxConcurrentWrites: resolved.blosc ? 4 : 8,
-    highWaterMark: resolved.blosc ? 1 : undefined,
+    maxConcurrentWrites: wholeChunks ? 4 : 8,
+    highWaterMark: wholeChunks ? 1 : undefined,
   });
   for (const warning of resolved.warnings) {
     if (options.onWarning) options.onWarning(warning);

@@ -3,6 +3,8 @@ import test from 'ava';
 import { chmod, mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FileSystemStore } from '../src/stores/fs-store.js';
+import { MemoryStore } from '../src/stores/memory-store.js';
+import { bufferingWriter } from '../src/stores/store.js';
 import { tempDir } from './helpers/frames.js';
 
 test('set, get and a streamed writer that pads with zeros', async (t) => {
@@ -16,6 +18,21 @@ test('set, get and a streamed writer that pads with zeros', async (t) => {
   await writer.commit(6);
   t.deepEqual([...(await store.get('0/c/0/0'))!], [1, 2, 3, 0, 0, 0]);
   t.deepEqual((await readdir(path.join(store.root, '0', 'c', '0'))).sort(), ['0']);
+});
+
+test('overwrite replaces appended bytes after the appends before it, on disk and in memory', async (t) => {
+  const fs = new FileSystemStore(await tempDir());
+  const memory = new MemoryStore();
+  for (const writer of [fs.createWriter('0/c/0/1'), bufferingWriter(memory, '0/c/0/1')]) {
+    // The placeholder's append is still in flight when overwrite is called: it must not land over the header.
+    const appends = [writer.append([new Uint8Array(4), Uint8Array.of(5, 6)]), writer.append(Uint8Array.of(7))];
+    await writer.overwrite!(0, Uint8Array.of(1, 2, 3, 4));
+    await Promise.all(appends);
+    await t.throwsAsync(writer.overwrite!(6, Uint8Array.of(9, 9)), { message: /0\/c\/0\/1.*bytes 6\.\.8 past the 7 appended/ });
+    await writer.commit();
+  }
+  t.deepEqual([...(await fs.get('0/c/0/1'))!], [1, 2, 3, 4, 5, 6, 7]);
+  t.deepEqual([...(await memory.get('0/c/0/1'))!], [1, 2, 3, 4, 5, 6, 7]);
 });
 
 test('keys cannot leave the root', async (t) => {

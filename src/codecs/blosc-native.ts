@@ -49,3 +49,32 @@ export function createNativeEngine(): BloscEngine {
     effectiveTypesize: (s: BloscSettings) => s.typesize,
   };
 }
+
+/** A chunk's blocksize, and the blocksize to request so that c-blosc uses that same one on a smaller input. */
+export interface NativeBlocksize {
+  blocksize: number;
+  /** What to pass as `blocksize`: c-blosc scales a requested size by the typesize when it splits blocks by byte. */
+  request: number;
+}
+
+/**
+ * The blocksize c-blosc picks for a `chunkBytes` chunk with settings `s`, read from the header of a compressed
+ * probe, and a request that reproduces it on segments; undefined when none does. c-blosc derives the blocksize
+ * from the codec, level, typesize and shuffle, capped by the input size and never above 1 MiB when automatic, so a
+ * probe of at most 2 MiB (or of the requested blocksize) gives the whole chunk's value.
+ */
+export function nativeBlocksize(s: BloscSettings, chunkBytes: number): NativeBlocksize | undefined {
+  const lib = loadNativeAddon();
+  if (!lib) throw new Error(`native Blosc addon did not load from ${ADDON_PATH}: ${loadError}`);
+  const probe = new Uint8Array(Math.min(chunkBytes, Math.max(2 * 2 ** 20, s.blocksize)));
+  const out = new Uint8Array(probe.byteLength + BLOSC_MAX_OVERHEAD);
+  const blocksizeFor = (request: number): number => {
+    lib.compress(probe, out, s.clevel, shuffleCode(s.shuffle), s.typesize, s.cname, request);
+    return new DataView(out.buffer).getUint32(8, true);
+  };
+  const blocksize = blocksizeFor(s.blocksize);
+  for (const request of [blocksize, blocksize / s.typesize]) {
+    if (Number.isInteger(request) && blocksizeFor(request) === blocksize) return { blocksize, request };
+  }
+  return undefined;
+}

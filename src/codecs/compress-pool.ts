@@ -91,11 +91,13 @@ export class CompressPool {
    * buffer stay detached (length 0) from now on: use `result.raw`, the same memory, afterwards. Input backed by a
    * SharedArrayBuffer is read in place instead and must not change until the promise settles.
    */
-  compress(raw: Uint8Array, settings: BloscSettings): Promise<CompressResult> {
+  compress(raw: Uint8Array, settings: BloscSettings, options: { outBytes?: number } = {}): Promise<CompressResult> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new Error('CompressPool is closed'));
     const s = validateBloscOptions(settings);
-    const out = this.takeBuffer(raw.byteLength + BLOSC_MAX_OVERHEAD);
+    // More room than input + 16 lets c-blosc store an incompressible stream raw inside its block rather than
+    // turning the whole output into a plain copy (segments compressed for assembly need real blocks).
+    const out = this.takeBuffer(Math.max(raw.byteLength + BLOSC_MAX_OVERHEAD, options.outBytes ?? 0));
     const job: CompressJob = { id: this.nextId++, raw: raw.buffer, offset: raw.byteOffset, length: raw.byteLength, out, settings: s };
     const transfer = raw.buffer instanceof ArrayBuffer ? [raw.buffer] : [];
     return new Promise<CompressResult>((resolve, reject) => {
@@ -115,9 +117,12 @@ export class CompressPool {
   }
 
   private takeBuffer(minBytes: number): SharedArrayBuffer {
-    // Chunks of one array share a size, so the first fitting buffer is usually an exact fit.
-    const i = this.idleBuffers.findIndex((b) => b.byteLength >= minBytes);
-    if (i >= 0) return this.idleBuffers.splice(i, 1)[0]!;
+    // The smallest that fits: whole chunks and segments of chunks may share the pool.
+    let best = -1;
+    this.idleBuffers.forEach((b, i) => {
+      if (b.byteLength >= minBytes && (best < 0 || b.byteLength < this.idleBuffers[best]!.byteLength)) best = i;
+    });
+    if (best >= 0) return this.idleBuffers.splice(best, 1)[0]!;
     return new SharedArrayBuffer(minBytes);
   }
 

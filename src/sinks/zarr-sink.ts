@@ -19,7 +19,7 @@ import {
   type CodecMetadata,
   type ZarrVersion,
 } from '../metadata/zarr.js';
-import { failWithKey, writerFor, type Store, type StoreWriter } from '../stores/store.js';
+import { failWithKey, patchableWriterFor, withKey, writerFor, type Store, type StoreWriter } from '../stores/store.js';
 
 export interface ZarrSinkOptions {
   store: Store;
@@ -160,17 +160,27 @@ export class ZarrSink extends Writable {
     let writer = this.writers.get(key);
     if (!writer) {
       if (part.offset !== 0 && !part.complete) throw new Error(`chunk ${key}: first part starts at byte ${part.offset}, not 0`);
-      writer = writerFor(this.store, key);
+      writer = part.encoded ? patchableWriterFor(this.store, key) : writerFor(this.store, key);
       this.writers.set(key, writer);
     }
     const length = byteLengthOf(part.data);
     const appended = length > 0 ? writer.append(part.data) : Promise.resolve();
     if (part.complete) {
       this.writers.delete(key);
-      const { totalBytes, frames } = part.complete;
-      await appended.catch(failWithKey(key));
-      part.release?.();
-      await writer.commit(totalBytes).catch(failWithKey(key));
+      const { totalBytes, frames, head } = part.complete;
+      try {
+        await appended;
+        part.release?.();
+        if (head) {
+          if (!writer.overwrite) throw new Error(`its header comes last, but the store's writer cannot overwrite`);
+          await writer.overwrite(0, head);
+        }
+        await writer.commit(totalBytes);
+      } catch (error) {
+        // The writer is no longer tracked for _destroy: its temporary value must go now.
+        await writer.abort().catch(() => undefined);
+        throw withKey(error, key);
+      }
       this.bytes += length;
       this.chunkStored(part.level, part.coords[0], frames);
       return;

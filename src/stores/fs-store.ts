@@ -126,6 +126,19 @@ class FileWriter implements StoreWriter {
     return write;
   }
 
+  async overwrite(offset: number, data: Uint8Array): Promise<void> {
+    // Earlier appends may cover the same bytes (e.g. a placeholder): they must land first.
+    await Promise.all(this.pending);
+    if (offset + data.byteLength > this.position) {
+      throw withKey(new RangeError(`overwrite of bytes ${offset}..${offset + data.byteLength} past the ${this.position} appended`), this.key);
+    }
+    const write = this.handle.then((fh) => writeAllAt(fh, data, offset)).catch(failWithKey(this.key));
+    this.pending.add(write);
+    const settled = (): void => void this.pending.delete(write);
+    write.then(settled, settled);
+    return write;
+  }
+
   async commit(totalBytes?: number): Promise<void> {
     try {
       await Promise.all(this.pending);

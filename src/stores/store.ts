@@ -25,6 +25,12 @@ export interface StoreWriter {
    * (positions are assigned at call time). The bytes must not change until the returned promise settles.
    */
   append(data: Bytes): Promise<void>;
+  /**
+   * Optional: replaces bytes already appended, starting at `offset`, after every append called before it has
+   * landed. It lets a value whose first bytes are known last (a Blosc chunk's header and block table) stream in
+   * order. A writer without it gets such values gathered in memory instead (see `patchableWriterFor`).
+   */
+  overwrite?(offset: number, data: Uint8Array): Promise<void>;
   /** Pads with zeros up to `totalBytes` (when given) and publishes the value under its key. */
   commit(totalBytes?: number): Promise<void>;
   /** Discards what was appended; nothing appears under the key. */
@@ -34,6 +40,7 @@ export interface StoreWriter {
 /** For stores without createWriter: gathers the parts in memory and publishes them with one set(). */
 export function bufferingWriter(store: Store, key: string): StoreWriter {
   const parts: Uint8Array[] = [];
+  const patches: Array<[number, Uint8Array]> = [];
   let length = 0;
   return {
     async append(data) {
@@ -50,17 +57,33 @@ export function bufferingWriter(store: Store, key: string): StoreWriter {
         value.set(part, offset);
         offset += part.byteLength;
       }
+      for (const [at, bytes] of patches) value.set(bytes, at);
       parts.length = 0;
+      patches.length = 0;
       await store.set(key, value);
+    },
+    async overwrite(offset, data) {
+      if (offset + data.byteLength > length) throw new RangeError(`store key ${JSON.stringify(key)}: overwrite of bytes ${offset}..${offset + data.byteLength} past the ${length} appended`);
+      patches.push([offset, data.slice()]);
     },
     async abort() {
       parts.length = 0;
+      patches.length = 0;
     },
   };
 }
 
 export function writerFor(store: Store, key: string): StoreWriter {
   return store.createWriter ? store.createWriter(key) : bufferingWriter(store, key);
+}
+
+/** A writer that can overwrite: the store's own when it can, else one that gathers the value in memory. */
+export function patchableWriterFor(store: Store, key: string): StoreWriter {
+  const writer = writerFor(store, key);
+  if (writer.overwrite) return writer;
+  // Nothing was appended yet: dropping the store's writer loses nothing.
+  void writer.abort().catch(() => undefined);
+  return bufferingWriter(store, key);
 }
 
 export function isStore(value: unknown): value is Store {

@@ -1,18 +1,29 @@
 /**
- * BloscCompressor: raw chunks in, Blosc1 chunks out, compressed on a pool of worker threads. Chunks travel to the
- * workers and back by transfer, not copy; the raw buffer goes back to the accumulator's pool as soon as it is
- * compressed. At most `maxInFlight` chunks are being compressed at once: beyond that the transform waits, and the
- * wait is the backpressure. Chunks leave in the order they finish (order on disk does not matter; completeness does).
- * Without settings it passes every message through, so zarrTransforms' chain has one shape for all options.
+ * BloscCompressor: raw chunks in, Blosc1 chunks out, compressed on a pool of worker threads. Two paths:
+ * - Streamed (native engine, when a level's chunks cut into segments of whole Blosc blocks; see codecs/blosc-blocks):
+ *   raw chunk parts arrive frame by frame, are gathered into small reused segment buffers, compressed as each
+ *   segment fills, and leave as encoded parts (runs of blocks) in chunk order, the chunk's header and block table
+ *   last. No chunk is held whole, raw or compressed, and compression keeps pace with the frames.
+ * - Whole chunks: chunks travel to the workers and back by transfer, not copy; the raw buffer goes back to the
+ *   accumulator's pool as soon as it is compressed.
+ * At most `maxInFlight` chunks (or 2x that many segments) are being compressed at once: beyond that the transform
+ * waits, and the wait is the backpressure. Whole chunks leave in the order they finish (order on disk does not
+ * matter; completeness does). Without settings it passes every message through, so zarrTransforms' chain has one
+ * shape for all options.
  */
 import { Transform, type TransformCallback } from 'node:stream';
-import { CompressPool } from '../codecs/compress-pool.js';
+import type { ArrayLayout } from '../chunking/layout.js';
+import { BloscChunkAssembler, planBlocks, segmentRoom, type BlockPlan } from '../codecs/blosc-blocks.js';
+import { nativeBlocksize } from '../codecs/blosc-native.js';
+import { CompressPool, type CompressResult } from '../codecs/compress-pool.js';
 import { validateBloscOptions, type BloscCname, type BloscSettings, type BloscShuffle } from '../codecs/blosc-settings.js';
 import { bytesPerPixel, checkDType, type DType } from '../dtype.js';
-import { typesizeWritten, type EngineName, type EnginePreference } from '../codecs/engine.js';
+import { resolveEngineName, typesizeWritten, type EngineName, type EnginePreference } from '../codecs/engine.js';
+import { availableParallelism } from 'node:os';
 import { v2Compressor, v3Codecs } from '../metadata/codecs.js';
 import { RAW_CODECS, type CodecMetadata } from '../metadata/zarr.js';
-import type { ChunkMessage, SinkMessage } from '../messages.js';
+import type { ChunkMessage, ChunkPartMessage, SinkMessage } from '../messages.js';
+import { BufferPool } from '../util/buffer-pool.js';
 
 export interface BloscCompressorOptions {
   /** Blosc settings per level (typesize = the dtype's size); without them or `codec`: pass chunks through. */
@@ -32,6 +43,46 @@ export interface BloscCompressorOptions {
   engine?: EnginePreference;
   /** Chunks being compressed at once; default 2 per worker, so no worker waits for the next chunk. */
   maxInFlight?: number;
+  /**
+   * The arrays' layouts, by level. With them (and the native engine) chunks are compressed in segments as their
+   * frames arrive, wherever a chunk cuts into segments of whole Blosc blocks: `blockPlans` says where, and those
+   * levels must receive raw chunk parts. Without them every chunk is compressed whole.
+   */
+  layouts?: readonly ArrayLayout[];
+  /** Set false to compress whole chunks even where segments would do. Default true. */
+  streamBlocks?: boolean;
+}
+
+/** A chunk being compressed segment by segment. */
+interface StreamedChunk {
+  level: number;
+  coords: readonly [number, number, number, number];
+  plan: BlockPlan;
+  assembler: BloscChunkAssembler;
+  /** The segment being filled, and its start in the chunk's raw bytes. */
+  segment: Uint8Array | undefined;
+  segmentStart: number;
+  /** Raw bytes received (and zero-filled) so far. */
+  filled: number;
+  /** Segments sent to the pool, and segments whose blocks have left (in order). */
+  sent: number;
+  emitted: number;
+  /** Compressed segments waiting for their turn, by sequence number. */
+  done: Map<number, CompressResult>;
+  /** Block bytes emitted so far (they follow the header and block table). */
+  stored: number;
+  /** Set once the chunk's last part arrived: its frame count. */
+  frames: number | undefined;
+}
+
+/** Per level: the segment plan, its reused segment buffers, and what fills the room of the header and table. */
+interface LevelStreaming {
+  plan: BlockPlan;
+  settings: BloscSettings;
+  segments: BufferPool;
+  /** Zeros standing in for the header and block table until they are known; and a zero segment, for padding. */
+  placeholder: Uint8Array;
+  zeros: Uint8Array | undefined;
 }
 
 export class BloscCompressor extends Transform {
@@ -42,6 +93,11 @@ export class BloscCompressor extends Transform {
   readonly workers: number;
   private readonly settings: readonly BloscSettings[] | undefined;
   private readonly pool: CompressPool | undefined;
+  /** Per level: how its chunks are cut into segments, or undefined where chunks are compressed whole. */
+  readonly blockPlans: readonly (BlockPlan | undefined)[];
+  private readonly streaming: readonly (LevelStreaming | undefined)[];
+  private readonly open = new Map<string, StreamedChunk>();
+  private readonly maxSegmentsInFlight: number;
   private inFlight = 0;
   private waiting: TransformCallback | undefined;
   private flushed: (() => void) | undefined;
@@ -50,15 +106,29 @@ export class BloscCompressor extends Transform {
   constructor(options: BloscCompressorOptions = {}) {
     super({ objectMode: true, writableHighWaterMark: 1, readableHighWaterMark: 1 });
     this.settings = options.settings ?? (options.codec === undefined ? undefined : shorthandSettings(options));
+    const workers = options.workers;
+    this.streaming = this.settings && options.layouts && options.streamBlocks !== false ? streamingLevels(this.settings, options.layouts, options.engine, workers) : [];
+    this.blockPlans = this.streaming.map((level) => level?.plan);
     if (this.settings) {
-      this.pool = new CompressPool({ workers: options.workers, engine: options.engine });
+      // Segment outputs are small and many are in flight towards the store: keep them all for reuse.
+      const streams = this.blockPlans.some(Boolean);
+      this.pool = new CompressPool({ workers, engine: options.engine, maxIdleBuffers: streams ? 16 + 4 * (workers ?? 2) : undefined });
       this.engineName = this.pool.engineName;
     }
     this.workers = this.pool?.size ?? 0;
     this.maxInFlight = options.maxInFlight ?? 2 * (this.pool?.size ?? 1);
+    this.maxSegmentsInFlight = 2 * this.maxInFlight;
   }
 
   override _transform(message: SinkMessage, _encoding: BufferEncoding, callback: TransformCallback): void {
+    if (this.pool && message.kind === 'chunk-part' && !message.encoded && this.streaming[message.level]) {
+      this.acceptPart(message, this.streaming[message.level]!).then(() => this.admit(this.maxSegmentsInFlight, callback), callback);
+      return;
+    }
+    if (this.pool && message.kind === 'chunk-part' && !message.encoded) {
+      callback(new Error(`raw chunk part of ${message.coords.join('/')} at level ${message.level}: that level's chunks are compressed whole, send whole chunks`));
+      return;
+    }
     if (!this.pool || message.kind !== 'chunk' || message.encoded) {
       callback(null, message);
       return;
@@ -82,19 +152,25 @@ export class BloscCompressor extends Transform {
         this.destroy(new Error(`compressing chunk ${message.coords.join('/')} of level ${message.level}: ${error.message}`));
       },
     );
-    if (this.inFlight < this.maxInFlight) callback();
-    else this.waiting = callback;
+    this.admit(this.maxInFlight, callback);
   }
 
   override _flush(callback: TransformCallback): void {
-    if (this.inFlight === 0) {
+    const finish = (): void => {
+      const [key] = this.open.keys();
+      if (key !== undefined) {
+        callback(new Error(`the stream ended with chunk ${key} (level/t/c/y/x) incomplete: ${this.open.size} chunk(s) lack parts`));
+        return;
+      }
       this.closePool().then(() => callback(), callback);
-      return;
-    }
-    this.flushed = () => this.closePool().then(() => callback(), callback);
+    };
+    if (this.inFlight === 0) finish();
+    else this.flushed = finish;
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    for (const chunk of this.open.values()) for (const result of chunk.done.values()) result.release();
+    this.open.clear();
     this.closePool().then(
       () => callback(error),
       () => callback(error),
@@ -109,6 +185,116 @@ export class BloscCompressor extends Transform {
       v2Compressor: { ...v2Compressor(settings) },
       v3Codecs: v3Codecs({ ...settings, typesize: typesizeWritten(this.engineName, settings) }).map((codec) => ({ ...codec })),
     };
+  }
+
+  /** Lets the next message in now, or once fewer than `limit` jobs are in flight. */
+  private admit(limit: number, callback: TransformCallback): void {
+    if (this.inFlight < limit) callback();
+    else this.waiting = callback;
+  }
+
+  /** Copies a raw part into its chunk's segments, sending each full segment off; the last part pads and closes. */
+  private async acceptPart(part: ChunkPartMessage, level: LevelStreaming): Promise<void> {
+    const { plan } = level;
+    const key = `${part.level}/${part.coords.join('/')}`;
+    let chunk = this.open.get(key);
+    if (!chunk) {
+      chunk = {
+        level: part.level,
+        coords: part.coords,
+        plan,
+        assembler: new BloscChunkAssembler(plan, `chunk ${part.coords.join('/')} of level ${part.level}`),
+        segment: undefined,
+        segmentStart: 0,
+        filled: 0,
+        sent: 0,
+        emitted: 0,
+        done: new Map(),
+        stored: 0,
+        frames: undefined,
+      };
+      this.open.set(key, chunk);
+    }
+    if (part.offset !== chunk.filled) throw new Error(`chunk ${key} (level/t/c/y/x): part at byte ${part.offset}, expected ${chunk.filled}`);
+    for (const piece of part.data instanceof Uint8Array ? [part.data] : part.data) {
+      for (let at = 0; at < piece.byteLength; ) {
+        if (!chunk.segment) {
+          const buffer = level.segments.acquire();
+          chunk.segment = buffer instanceof Uint8Array ? buffer : await buffer;
+        }
+        const into = chunk.filled - chunk.segmentStart;
+        const n = Math.min(plan.segmentBytes - into, piece.byteLength - at);
+        chunk.segment.set(n === piece.byteLength ? piece : piece.subarray(at, at + n), into);
+        chunk.filled += n;
+        at += n;
+        if (chunk.filled - chunk.segmentStart === plan.segmentBytes) this.send(chunk, level, chunk.segment);
+      }
+    }
+    part.release?.();
+    if (!part.complete) return;
+    // The chunk's remaining frame slots hold the fill value (0).
+    if (chunk.segment) {
+      chunk.segment.fill(0, chunk.filled - chunk.segmentStart);
+      chunk.filled = chunk.segmentStart + plan.segmentBytes;
+      this.send(chunk, level, chunk.segment);
+    }
+    while (chunk.filled < plan.chunkBytes) {
+      level.zeros ??= new Uint8Array(new SharedArrayBuffer(plan.segmentBytes));
+      chunk.filled += plan.segmentBytes;
+      this.send(chunk, level, level.zeros);
+    }
+    chunk.frames = part.complete.frames;
+    this.open.delete(key);
+  }
+
+  /** Compresses the chunk's next segment (`input`: a pooled segment buffer, or the shared zero segment). */
+  private send(chunk: StreamedChunk, level: LevelStreaming, input: Uint8Array): void {
+    const seq = chunk.sent++;
+    chunk.segment = undefined;
+    chunk.segmentStart = chunk.filled;
+    this.inFlight++;
+    this.pool!.compress(input, level.settings, { outBytes: segmentRoom(level.plan.segmentBytes, level.plan.blocksize) }).then(
+      (result) => {
+        if (input !== level.zeros) level.segments.release(result.raw);
+        chunk.done.set(seq, result);
+        this.emitInOrder(chunk, level);
+        this.settle();
+      },
+      (error: Error) => {
+        this.failed = true;
+        this.destroy(new Error(`compressing chunk ${chunk.coords.join('/')} of level ${chunk.level}, segment ${seq}: ${error.message}`));
+      },
+    );
+  }
+
+  /** Pushes the chunk's compressed segments that are next in line; the last one carries the header and table. */
+  private emitInOrder(chunk: StreamedChunk, level: LevelStreaming): void {
+    for (let result = chunk.done.get(chunk.emitted); result; result = chunk.done.get(chunk.emitted)) {
+      chunk.done.delete(chunk.emitted);
+      let blocks: Uint8Array;
+      try {
+        blocks = chunk.assembler.add(result.data);
+      } catch (error) {
+        result.release();
+        this.failed = true;
+        this.destroy(error as Error);
+        return;
+      }
+      const first = chunk.emitted === 0;
+      const part: ChunkPartMessage = {
+        kind: 'chunk-part',
+        level: chunk.level,
+        coords: chunk.coords,
+        offset: first ? 0 : chunk.plan.prefixBytes + chunk.stored,
+        data: first ? [level.placeholder, blocks] : blocks,
+        encoded: true,
+        release: () => result.release(),
+      };
+      chunk.stored += blocks.byteLength;
+      chunk.emitted++;
+      if (chunk.frames !== undefined && chunk.emitted === chunk.sent) part.complete = { frames: chunk.frames, head: chunk.assembler.finish() };
+      this.push(part);
+    }
   }
 
   private settle(): void {
@@ -126,6 +312,35 @@ export class BloscCompressor extends Transform {
   private closePool(): Promise<void> {
     return this.pool ? this.pool.close() : Promise.resolve();
   }
+}
+
+/**
+ * Which levels compress in segments: with the native engine (whose output room we control, so segments always come
+ * back as real blocks) and a compressing level, wherever the chunk cuts into equal segments of whole blocks.
+ */
+function streamingLevels(
+  settings: readonly BloscSettings[],
+  layouts: readonly ArrayLayout[],
+  engine: EnginePreference | undefined,
+  workers: number | undefined,
+): (LevelStreaming | undefined)[] {
+  if (resolveEngineName(engine ?? 'auto') !== 'native') return [];
+  return layouts.map((layout) => {
+    const s = settings[layout.level];
+    if (!s || s.clevel === 0) return undefined;
+    const blocksize = nativeBlocksize(s, layout.chunkBytes);
+    const plan = blocksize && planBlocks({ chunkBytes: layout.chunkBytes, tileBytes: layout.tileBytes, framesPerChunk: layout.chunk.frames }, blocksize.blocksize);
+    if (!blocksize || !plan) return undefined;
+    // Segments fill one per open chunk (a chunk row's worth) while the others are being compressed.
+    const buffers = layout.tilesPerFrame + 4 * (workers ?? availableParallelism());
+    return {
+      plan,
+      settings: { ...s, blocksize: blocksize.request },
+      segments: new BufferPool(plan.segmentBytes, buffers, (bytes) => new Uint8Array(new SharedArrayBuffer(bytes))),
+      placeholder: new Uint8Array(plan.prefixBytes),
+      zeros: undefined,
+    };
+  });
 }
 
 /** The same settings for every level (the chain's levels share a dtype, so they share a typesize). */

@@ -1,12 +1,12 @@
 /**
  * ChunkAccumulator: tiles of consecutive frames in, chunks out.
  *
- * Two ways to emit, chosen by what follows:
- * - 'parts' (raw chunks): a raw chunk is C ordered (t, c, y, x), so frame t's tile is one contiguous slab of it.
- *   Each tile goes out at once as a ChunkPartMessage and the sink appends it to the chunk's file; no chunk is
- *   ever held whole, so memory is a few tiles whatever the chunk size.
- * - 'whole' (a codec follows): tiles are copied into pooled chunk buffers, and a chunk goes out once its last
- *   frame is in (or at the end of the stream, padded with the fill value).
+ * Two ways to emit, chosen per level by what follows:
+ * - 'parts' (raw chunks, or a compressor that compresses chunks as they fill): a raw chunk is C ordered
+ *   (t, c, y, x), so frame t's tile is one contiguous slab of it. Each tile goes out at once as a ChunkPartMessage;
+ *   no chunk is ever held whole, so memory is a few tiles whatever the chunk size.
+ * - 'whole' (a codec that needs whole chunks follows): tiles are copied into pooled chunk buffers, and a chunk goes
+ *   out once its last frame is in (or at the end of the stream, padded with the fill value).
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import { chunkCoords, tileOrdinal, type ArrayLayout } from '../chunking/layout.js';
@@ -18,7 +18,8 @@ export type AccumulateMode = 'parts' | 'whole';
 
 export interface ChunkAccumulatorOptions {
   layouts: readonly ArrayLayout[];
-  mode: AccumulateMode;
+  /** One mode for every level, or one per level (e.g. parts where a compressor streams a level's chunks). */
+  mode: AccumulateMode | readonly AccumulateMode[];
   /**
    * 'whole' mode: chunk buffers per level beyond one chunk row. A row must fill completely before any of its
    * chunks leaves, so the pool holds one row plus this many chunks in flight downstream. Default: half a row.
@@ -37,6 +38,7 @@ interface OpenChunk {
 
 interface LevelState {
   layout: ArrayLayout;
+  mode: AccumulateMode;
   pool: BufferPool;
   /** 'whole' mode: chunks being filled, by tile ordinal (one chunk row at a time). */
   open: Map<number, OpenChunk>;
@@ -45,20 +47,20 @@ interface LevelState {
 }
 
 export class ChunkAccumulator extends Transform {
-  private readonly mode: AccumulateMode;
   private readonly levels: LevelState[];
 
   constructor(options: ChunkAccumulatorOptions) {
     const tiles = options.layouts[0]?.tilesPerFrame ?? 1;
-    super({ objectMode: true, writableHighWaterMark: tiles, readableHighWaterMark: options.mode === 'parts' ? tiles : 1 });
-    this.mode = options.mode;
+    const modeOf = (level: number): AccumulateMode => (typeof options.mode === 'string' ? options.mode : (options.mode[level] ?? 'whole'));
+    super({ objectMode: true, writableHighWaterMark: tiles, readableHighWaterMark: modeOf(0) === 'parts' ? tiles : 1 });
     this.levels = options.layouts.map((layout) => {
-      const size = options.mode === 'parts' ? layout.tileBytes : layout.chunkBytes;
+      const mode = modeOf(layout.level);
+      const size = mode === 'parts' ? layout.tileBytes : layout.chunkBytes;
       const max =
-        options.mode === 'parts'
+        mode === 'parts'
           ? (options.tileBuffers ?? 2 * layout.tilesPerFrame)
           : layout.tilesPerFrame + Math.min(layout.level === 0 ? Infinity : 1, options.spareChunks ?? Math.ceil(layout.tilesPerFrame / 2));
-      return { layout, pool: new BufferPool(size, Math.max(1, max)), open: new Map(), frames: 0 };
+      return { layout, mode, pool: new BufferPool(size, Math.max(1, max)), open: new Map(), frames: 0 };
     });
   }
 
@@ -77,7 +79,7 @@ export class ChunkAccumulator extends Transform {
     const coords = chunkCoords(layout, tile.t, tile.tile);
     const slot = tile.t % layout.chunk.frames;
     const lastFrameOfChunk = slot === layout.chunk.frames - 1;
-    if (this.mode === 'parts') {
+    if (state.mode === 'parts') {
       // Unpadded tiles go out as views of the frame (one run, or its rows): the store's write is their only copy.
       const view = contiguousTileView(tile.frame.bytes, layout, tile.region) ?? tileRowViews(tile.frame.bytes, layout, tile.region);
       const emit = (data: Bytes, release?: () => void): void => {
@@ -122,7 +124,7 @@ export class ChunkAccumulator extends Transform {
     for (const state of this.levels) {
       const { layout } = state;
       const tail = state.frames % layout.chunk.frames;
-      if (this.mode === 'whole') {
+      if (state.mode === 'whole') {
         for (const chunk of state.open.values()) {
           // Reused buffers hold stale pixels past the last frame: the fill value must be written explicitly.
           chunk.buffer.fill(0, chunk.frames * layout.tileBytes);

@@ -11,6 +11,8 @@ export class BufferPool {
     readonly bufferBytes: number,
     /** Most buffers that may exist at once; acquire() waits beyond that. */
     readonly maxBuffers: number,
+    /** Makes a buffer; e.g. one over a SharedArrayBuffer, for buffers that worker threads read in place. */
+    private readonly allocate: (bytes: number) => Uint8Array = (bytes) => new Uint8Array(bytes),
   ) {
     if (!Number.isInteger(maxBuffers) || maxBuffers < 1) throw new RangeError(`maxBuffers must be a positive integer, got ${maxBuffers}`);
   }
@@ -21,7 +23,7 @@ export class BufferPool {
     if (reused) return reused;
     if (this.allocated < this.maxBuffers) {
       this.allocated++;
-      return new Uint8Array(this.bufferBytes);
+      return this.allocate(this.bufferBytes);
     }
     return undefined;
   }

@@ -1,0 +1,135 @@
+/**
+ * One Blosc1 chunk built from segments compressed separately, so a chunk can be compressed while its frames arrive
+ * and never be held whole, raw or compressed.
+ *
+ * Why this is exact: a Blosc1 chunk is a 16-byte header, a table of block offsets (bstarts), then blocks that are
+ * each compressed on their own. Compressing a chunk's bytes in segments that are whole multiples of the chunk's
+ * blocksize, with that blocksize forced, yields the very blocks c-blosc makes from the whole chunk; the chunk is
+ * their concatenation behind a header and a block table recomputed for the whole. Plans keep to chunks that are
+ * whole numbers of blocks: a short last block is split differently when c-blosc sees it alone.
+ *
+ * Pure: no engine, no I/O. The plan is arithmetic on sizes; the assembler only reads headers and block tables.
+ */
+import { BLOSC_HEADER_BYTES, parseBloscHeader, type BloscHeader } from './blosc-header.js';
+
+/** How one array's chunks are compressed in segments. */
+export interface BlockPlan {
+  /** The blocksize c-blosc uses for a whole chunk with these settings (forced on every segment). */
+  blocksize: number;
+  /** Tile slots (frames) per segment, and the segment's bytes. */
+  segmentFrames: number;
+  segmentBytes: number;
+  chunkBytes: number;
+  /** Blocks in a chunk, and the bytes of its header plus block table (what is written at byte 0 at the end). */
+  blocks: number;
+  prefixBytes: number;
+}
+
+export interface ChunkGeometry {
+  chunkBytes: number;
+  /** Bytes of one frame's slab of a chunk. */
+  tileBytes: number;
+  framesPerChunk: number;
+}
+
+/** Segments above this are not worth it: their buffers would approach the chunk sizes streaming exists to avoid. */
+export const MAX_SEGMENT_BYTES = 8 * 2 ** 20;
+
+/**
+ * The segment plan for chunks of `geometry` with c-blosc's `blocksize`, or undefined when the chunk cannot be cut
+ * into at least two equal segments of whole blocks, each at most `maxSegmentBytes` (then compress whole chunks).
+ */
+export function planBlocks(geometry: ChunkGeometry, blocksize: number, maxSegmentBytes = MAX_SEGMENT_BYTES): BlockPlan | undefined {
+  const { chunkBytes, tileBytes, framesPerChunk } = geometry;
+  if (!(blocksize > 0) || tileBytes <= 0 || chunkBytes !== tileBytes * framesPerChunk) return undefined;
+  // The fewest tile slots whose bytes are a whole number of blocks.
+  const segmentFrames = blocksize / gcd(tileBytes, blocksize);
+  const segmentBytes = segmentFrames * tileBytes;
+  if (framesPerChunk % segmentFrames !== 0 || framesPerChunk / segmentFrames < 2 || segmentBytes > maxSegmentBytes) return undefined;
+  const blocks = chunkBytes / blocksize;
+  return { blocksize, segmentFrames, segmentBytes, chunkBytes, blocks, prefixBytes: BLOSC_HEADER_BYTES + 4 * blocks };
+}
+
+/**
+ * Output room for one segment that guarantees c-blosc never falls back to storing it as a plain copy (a "memcpyed"
+ * chunk has no blocks to reuse): the input, the header, and per block its table entry plus one size word per split
+ * stream (at most 16).
+ */
+export function segmentRoom(segmentBytes: number, blocksize: number): number {
+  return segmentBytes + BLOSC_HEADER_BYTES + Math.ceil(segmentBytes / blocksize) * 4 * 17;
+}
+
+/** Collects a chunk's compressed segments in order and makes the header and block table that go in front. */
+export class BloscChunkAssembler {
+  private readonly starts: Uint32Array;
+  private first: BloscHeader | undefined;
+  private blocks = 0;
+  private rawBytes = 0;
+  /** Compressed bytes of the blocks so far (after the prefix). */
+  private blockBytes = 0;
+
+  constructor(
+    readonly plan: BlockPlan,
+    /** Names the chunk in errors. */
+    private readonly label: string,
+  ) {
+    this.starts = new Uint32Array(plan.blocks);
+  }
+
+  /** Takes the next segment's Blosc output and returns its blocks, to be stored right after the previous ones. */
+  add(segment: Uint8Array): Uint8Array {
+    const header = parseBloscHeader(segment);
+    const where = `${this.label}, segment at raw byte ${this.rawBytes}`;
+    if (header.memcpyed) throw new Error(`${where}: c-blosc stored the segment as a plain copy, which has no blocks to assemble`);
+    if (header.blocksize !== this.plan.blocksize) throw new Error(`${where}: blocksize ${header.blocksize}, expected ${this.plan.blocksize}`);
+    if (this.first) {
+      const f = this.first;
+      if (header.version !== f.version || header.versionlz !== f.versionlz || header.flags !== f.flags || header.typesize !== f.typesize) {
+        throw new Error(`${where}: header (flags ${header.flags}, typesize ${header.typesize}) differs from the first segment's (flags ${f.flags}, typesize ${f.typesize})`);
+      }
+    } else {
+      this.first = header;
+    }
+    const count = Math.ceil(header.nbytes / header.blocksize);
+    if (this.blocks + count > this.plan.blocks || this.rawBytes + header.nbytes > this.plan.chunkBytes) {
+      throw new Error(`${where}: ${header.nbytes} more raw bytes overrun the chunk's ${this.plan.chunkBytes}`);
+    }
+    if (header.cbytes > segment.byteLength) throw new Error(`${where}: header says ${header.cbytes} bytes, got ${segment.byteLength}`);
+    const dataStart = BLOSC_HEADER_BYTES + 4 * count;
+    const table = new DataView(segment.buffer, segment.byteOffset + BLOSC_HEADER_BYTES, 4 * count);
+    // The segment's blocks move as one run: each start shifts by where the run lands in the chunk.
+    const shift = this.plan.prefixBytes + this.blockBytes - dataStart;
+    for (let i = 0; i < count; i++) this.starts[this.blocks + i] = table.getInt32(4 * i, true) + shift;
+    this.blocks += count;
+    this.rawBytes += header.nbytes;
+    this.blockBytes += header.cbytes - dataStart;
+    return segment.subarray(dataStart, header.cbytes);
+  }
+
+  /** Whether every raw byte of the chunk has been added. */
+  get complete(): boolean {
+    return this.rawBytes === this.plan.chunkBytes;
+  }
+
+  /** The chunk's header and block table, to be written at byte 0 once every segment has been added. */
+  finish(): Uint8Array {
+    const f = this.first;
+    if (!f || !this.complete) throw new Error(`${this.label}: ${this.rawBytes} of ${this.plan.chunkBytes} raw bytes were compressed`);
+    const prefix = new Uint8Array(this.plan.prefixBytes);
+    const view = new DataView(prefix.buffer);
+    view.setUint8(0, f.version);
+    view.setUint8(1, f.versionlz);
+    view.setUint8(2, f.flags);
+    view.setUint8(3, f.typesize);
+    view.setUint32(4, this.plan.chunkBytes, true);
+    view.setUint32(8, this.plan.blocksize, true);
+    view.setUint32(12, this.plan.prefixBytes + this.blockBytes, true);
+    for (let i = 0; i < this.blocks; i++) view.setUint32(BLOSC_HEADER_BYTES + 4 * i, this.starts[i]!, true);
+    return prefix;
+  }
+}
+
+function gcd(a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
+}

@@ -1,0 +1,159 @@
+/**
+ * Chunks compressed as their frames arrive (the native engine's streamed path): the files are byte for byte those
+ * of whole-chunk compression, every pixel reads back through zarrita.js and zarr-python, stores whose writers cannot
+ * overwrite still get whole chunks, and a slow store still holds the source back.
+ */
+import test from 'ava';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { sinkOf, zarrTransforms, type ZarrChain } from '../src/zarr-transforms.js';
+import type { ZarrStreamOptions } from '../src/options.js';
+import { nativeEngineAvailable } from '../src/codecs/engine.js';
+import { MemoryStore } from '../src/stores/memory-store.js';
+import { bufferingWriter, type StoreWriter } from '../src/stores/store.js';
+import { syntheticFrame } from '../src/frames/synthetic.js';
+import { firstDifference, makeFrames, source, tempDir } from './helpers/frames.js';
+import { readWithPython, readWithZarrita, requirePythonZarr } from './helpers/readers.js';
+import { SlowStore } from './helpers/slow-store.js';
+
+const native = nativeEngineAvailable() ? test : test.skip;
+if (!nativeEngineAvailable() && process.env.CI) test('the native engine is built in CI', (t) => t.fail('blosc addon missing'));
+
+// 128 x 128 uint16 tiles are 32 KiB; lz4 at clevel 1 uses 64 KiB blocks on these chunks: two frames per segment.
+// 37 frames leave the last chunk row short (5 of 8 frames), so padding is compressed too.
+const SHAPE = { frames: 37, width: 300, height: 200 };
+const CHUNKING = { tileWidth: 128, tileHeight: 128, framesPerChunk: 8 };
+
+function options(store: ZarrStreamOptions['store'], extra: Partial<ZarrStreamOptions>): ZarrStreamOptions {
+  return { store, dtype: 'uint16', width: SHAPE.width, height: SHAPE.height, chunking: CHUNKING, engine: 'native', workers: 2, ...extra };
+}
+
+async function write(extra: Partial<ZarrStreamOptions>, store?: ZarrStreamOptions['store']): Promise<{ store: string; chain: ZarrChain }> {
+  const dir = store ?? path.join(await tempDir(), 'streamed.zarr');
+  const frames = makeFrames(SHAPE.frames, SHAPE.width, SHAPE.height, 1, 'uint16');
+  const chain = zarrTransforms(options(dir, extra));
+  await pipeline(source(frames.frames), ...chain);
+  return { store: typeof dir === 'string' ? dir : '', chain };
+}
+
+async function files(root: string): Promise<Map<string, Uint8Array>> {
+  const out = new Map<string, Uint8Array>();
+  for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) {
+      const file = path.join(entry.parentPath, entry.name);
+      out.set(path.relative(root, file), new Uint8Array(await readFile(file)));
+    }
+  }
+  return out;
+}
+
+for (const zarrVersion of [2, 3] as const) {
+  for (const codec of ['lz4', 'zstd'] as const) {
+    native(`v${zarrVersion} ${codec}, multiscale: streamed chunks are byte for byte those of whole-chunk compression`, async (t) => {
+      const compression = { codec, clevel: 1, shuffle: 'byte' as const };
+      const streamed = await write({ zarrVersion, multiscale: true, compression });
+      const whole = await write({ zarrVersion, multiscale: true, compression: { ...compression, streamBlocks: false } });
+      const compressor = streamed.chain[3];
+      t.true(compressor.blockPlans[0] !== undefined, 'level 0 streams');
+      t.deepEqual(whole.chain[3].blockPlans.filter(Boolean), [], 'streamBlocks: false compresses whole chunks');
+      const a = await files(streamed.store);
+      const b = await files(whole.store);
+      t.deepEqual([...a.keys()].sort(), [...b.keys()].sort());
+      for (const [key, bytes] of a) t.is(firstDifference(bytes, b.get(key)!), -1, `${key}: first difference`);
+      t.true(a.size > 20);
+    });
+  }
+}
+
+native('streamed chunks read back pixel for pixel through zarrita.js (v3) and zarr-python (v2)', async (t) => {
+  const expected = makeFrames(SHAPE.frames, SHAPE.width, SHAPE.height, 1, 'uint16').bytes;
+  const v3 = await write({ zarrVersion: 3, compression: { codec: 'lz4' } });
+  t.truthy(v3.chain[3].blockPlans[0]);
+  t.is(firstDifference((await readWithZarrita(v3.store)).bytes, expected), -1);
+  const v2 = await write({ zarrVersion: 2, compression: { codec: 'zstd', shuffle: 'bit' } });
+  t.truthy(v2.chain[3].blockPlans[0]);
+  t.is(firstDifference((await readWithZarrita(v2.store)).bytes, expected), -1);
+  if (await requirePythonZarr(t.log)) t.is(firstDifference((await readWithPython(v2.store)).bytes, expected), -1);
+});
+
+native('a store without createWriter, and one whose writer cannot overwrite, get the same chunks', async (t) => {
+  const reference = await files((await write({ zarrVersion: 3, compression: { codec: 'lz4' } })).store);
+  class AppendOnlyStore extends MemoryStore {
+    writers = 0;
+    createWriter(key: string): StoreWriter {
+      this.writers++;
+      const inner = bufferingWriter(this, key);
+      return { append: (data) => inner.append(data), commit: (n) => inner.commit(n), abort: () => inner.abort() };
+    }
+  }
+  for (const store of [new MemoryStore(), new AppendOnlyStore()]) {
+    await write({ zarrVersion: 3, compression: { codec: 'lz4' } }, store);
+    for (const [key, bytes] of reference) {
+      const stored = store.map.get(key.split(path.sep).join('/'));
+      t.truthy(stored, `${store.constructor.name}: ${key} stored`);
+      t.is(firstDifference(stored!, bytes), -1, `${store.constructor.name}: ${key}`);
+    }
+  }
+});
+
+native('a slow store holds the source back on the streamed path too', async (t) => {
+  const store = new SlowStore();
+  const chain = zarrTransforms(options(store, { compression: { codec: 'lz4' }, workers: 1 }));
+  t.truthy(chain[3].blockPlans[0]);
+  const sink = sinkOf(chain);
+  let pulled = 0;
+  let maxAhead = 0;
+  async function* camera() {
+    for (let i = 0; i < 200; i++) {
+      maxAhead = Math.max(maxAhead, pulled - sink.progress.frames[0]!);
+      pulled++;
+      yield syntheticFrame(i, SHAPE.width, SHAPE.height, 1, 'uint16');
+    }
+  }
+  await pipeline(camera(), ...chain);
+  t.is(sink.progress.frames[0], 200);
+  // Two chunk rows (filling, and waiting for its last writes) plus the queues between stages, whatever the length
+  // of the stream (30-37 frames measured for 60-300 frames); the other 160+ frames waited for the store.
+  t.true(maxAhead <= 5 * CHUNKING.framesPerChunk, `source ran ${maxAhead} frames ahead of the stored rows`);
+  t.log(`max frames ahead of the stored rows: ${maxAhead}`);
+});
+
+test('compression.streamBlocks must be a boolean', (t) => {
+  t.throws(() => zarrTransforms(options('/nonexistent/never-made', { compression: { codec: 'lz4', streamBlocks: 'yes' as never } })), {
+    message: /compression\.streamBlocks.*"yes"/,
+  });
+});
+
+native('a failure mid-stream leaves the stored rows readable and no temporary files; a failing store names its key', async (t) => {
+  const store = path.join(await tempDir(), 'failed.zarr');
+  const { frames, bytes } = makeFrames(20, SHAPE.width, SHAPE.height, 1, 'uint16');
+  const chain = zarrTransforms(options(store, { zarrVersion: 3, compression: { codec: 'lz4' }, multiscale: true }));
+  t.truthy(chain[3].blockPlans[0]);
+  const sink = sinkOf(chain);
+  async function* failing() {
+    yield* frames;
+    // Two rows (16 frames) stored; the third row's chunks are open, mid-segment, when the camera fails.
+    while (sink.progress.frames[0]! < 16) await new Promise((resolve) => setTimeout(resolve, 5));
+    throw new Error('camera unplugged');
+  }
+  await t.throwsAsync(pipeline(failing(), ...chain), { message: 'camera unplugged' });
+  const back = await readWithZarrita(store);
+  t.deepEqual(back.shape, [16, 1, SHAPE.height, SHAPE.width]);
+  t.is(firstDifference(back.bytes, bytes.subarray(0, back.bytes.byteLength)), -1);
+  const names = (await readdir(store, { recursive: true })).map(String);
+  t.false(names.some((name) => name.includes('.partial')), names.join(' '));
+
+  class FlakyStore extends MemoryStore {
+    override async set(key: string, value: Uint8Array): Promise<void> {
+      if (key === '0/c/1/0/1/1') throw new Error('disk full');
+      return super.set(key, value);
+    }
+  }
+  const flaky = new FlakyStore();
+  const error = await t.throwsAsync(pipeline(source(makeFrames(20, SHAPE.width, SHAPE.height, 1, 'uint16').frames), ...zarrTransforms(options(flaky, { compression: { codec: 'lz4' } }))), {
+    message: 'store key "0/c/1/0/1/1": disk full',
+  });
+  t.is((error as Error & { key?: string }).key, '0/c/1/0/1/1');
+  t.deepEqual(JSON.parse(new TextDecoder().decode(await flaky.get('0/zarr.json'))).shape, [8, 1, SHAPE.height, SHAPE.width]);
+});
