@@ -6,6 +6,8 @@ import type { FrameShape } from '../src/chunking/layout.js';
 import { DOWNSAMPLE_METHODS, parseDownsampleMethod, type DownsampleMethod } from '../src/downsample/reduce.js';
 import { levelShapes, pyramidShapes } from '../src/downsample/levels.js';
 import { Downsampler } from '../src/transforms/downsampler.js';
+import { PyramidBuilder } from '../src/downsample/pyramid.js';
+import { nativeKernels, nativeReduction } from '../src/downsample/native-kernels.js';
 import { INT_RANGE, fromBytes, isFloat, refPyramid, toPixels, type RefFrame, type Value } from './helpers/reference-pyramid.js';
 
 // ------------------------------------------------------------------------------------------ data
@@ -217,6 +219,43 @@ test('8- and 16-bit means match the reference for any row width and byte alignme
   }
 });
 
+test('JavaScript and compiled 8- and 16-bit mean kernels both match the reference, for any width and view offset', (t) => {
+  // The JavaScript kernels read 32-bit words when rows and views allow it; views that start 1 or 2 samples into
+  // their buffer take each path. The compiled kernels run where the addon is built (always in CI).
+  if (!nativeKernels() && process.env.CI) t.fail('the pixel kernels addon must be built in CI');
+  const kinds = nativeKernels() ? [false, true] : [false];
+  let seed = 900;
+  for (const native of kinds) {
+    for (const dtype of ['uint8', 'int8', 'uint16', 'int16'] as const) {
+      for (const [width, height] of [[4, 5], [6, 4], [13, 7], [36, 3], [1, 1]]) {
+        for (const skip of [0, 1, 2]) {
+          const shape = { width, height, planes: 2 };
+          const values = randomFrames(dtype, shape, 5, seed++);
+          const got: Value[][][] = [[], [], []];
+          const builder = new PyramidBuilder(levelShapes(shape, 3), dtype, 'mean', (level, _t, pixels) => got[level]!.push(Array.from(pixels as Uint16Array, (v) => BigInt(v))), { native });
+          for (const v of values) {
+            const pixels = toPixels(dtype, v);
+            const Ctor = pixels.constructor as new (n: number) => typeof pixels;
+            const view = new Ctor(pixels.length + skip).subarray(skip);
+            view.set(pixels as never);
+            builder.add(view);
+          }
+          builder.finish();
+          const want = refPyramid(values, shape, 3, dtype, 'mean');
+          for (let l = 1; l < 3; l++) {
+            t.is(got[l]!.length, want[l]!.length);
+            got[l]!.forEach((frame, k) => {
+              const mismatch = firstMismatch(frame, want[l]![k]!, 0);
+              if (mismatch) t.fail(`${native ? 'compiled' : 'JavaScript'} ${dtype} ${width}x${height} skip ${skip}: level ${l} frame ${k}: ${mismatch}`);
+            });
+          }
+        }
+      }
+    }
+  }
+  t.pass();
+});
+
 test('constant extreme frames stay exact at every level (no overflow in sums)', async (t) => {
   const shape = { width: 5, height: 3, planes: 1 };
   for (const dtype of DTYPES) {
@@ -282,13 +321,15 @@ test('on a worker thread, the producer may reuse its buffer once the frame is wr
   t.is(firstMismatch(fromBytes('uint16', level1[1].bytes), want[1][1], 0), undefined);
 });
 
-test('the worker thread is used by default for frames of 1 MiB or more', async (t) => {
+test('the worker thread is used by default for frames of 1 MiB or more, unless a compiled kernel runs inline', async (t) => {
   const big = { width: 1024, height: 512, planes: 1 };
   const frames = randomFrames('uint16', big, 2, 3).map((f, i) => frameMessage('uint16', big, i, f));
-  const ds = new Downsampler({ levels: 2 });
-  const out = await run(ds, frames);
-  t.true(ds.threaded);
-  t.is(out.filter((m) => m.level === 1).length, 1);
+  for (const method of ['min', 'mean'] as const) {
+    const ds = new Downsampler({ levels: 2, method });
+    const out = await run(ds, frames);
+    t.is(ds.threaded, !nativeReduction('uint16', method), method);
+    t.is(out.filter((m) => m.level === 1).length, 1);
+  }
   t.false(new Downsampler({ levels: 2 }).threaded);
 });
 

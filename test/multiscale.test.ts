@@ -7,6 +7,7 @@ import { zarrTransforms } from '../src/zarr-transforms.js';
 import { OptionError } from '../src/options.js';
 import type { DType } from '../src/dtype.js';
 import type { DownsampleMethod } from '../src/downsample/reduce.js';
+import { nativeReduction } from '../src/downsample/native-kernels.js';
 import { firstDifference, makeFrames, source, tempDir } from './helpers/frames.js';
 import { readWithPython, readWithZarrita, requirePythonZarr } from './helpers/readers.js';
 import { fromBytes, refPyramid, toPixels } from './helpers/reference-pyramid.js';
@@ -129,28 +130,28 @@ test('bad multiscale options are refused by name', (t) => {
   t.throws(() => zarrTransforms({ ...base, pixelScaleUm: { x: 1, y: NaN } }), { instanceOf: OptionError, message: 'pixelScaleUm.y must be a positive number of micrometers, got NaN' });
 });
 
-test('frames of 1 MiB or more are downsampled on a worker thread, compressed or raw, equal to the reference', async (t) => {
-  for (const compression of [{ codec: 'lz4' as const }, 'none' as const]) {
+test('frames of 1 MiB or more are downsampled on a worker thread or by compiled kernels, compressed or raw, equal to the reference', async (t) => {
+  for (const [compression, method] of [[{ codec: 'lz4' as const }, 'mean'], ['none' as const, 'mean'], [{ codec: 'lz4' as const }, 'max'], ['none' as const, 'max']] as const) {
     const dir = await tempDir();
     const store = path.join(dir, 'big.zarr');
     const c = { frames: 5, width: 1024, height: 520, planes: 1, dtype: 'uint16' as const };
     const { frames } = makeFrames(c.frames, c.width, c.height, 1, c.dtype);
-    const chain = zarrTransforms({ store, zarrVersion: 3, dtype: c.dtype, width: c.width, height: c.height, multiscale: true, compression, chunking: { tileWidth: 256, tileHeight: 256, framesPerChunk: 2 } });
+    const chain = zarrTransforms({ store, zarrVersion: 3, dtype: c.dtype, width: c.width, height: c.height, multiscale: true, downsampleMethod: method, compression, chunking: { tileWidth: 256, tileHeight: 256, framesPerChunk: 2 } });
     await pipeline(source(frames), ...chain);
-    t.true(chain[0].threaded);
+    t.is(chain[0].threaded, !nativeReduction(c.dtype, method));
     const reference = refPyramid(
       frames.map((f) => fromBytes(c.dtype, new Uint8Array(f.data.buffer, f.data.byteOffset, f.data.byteLength))),
       { width: c.width, height: c.height, planes: 1 },
       3,
       c.dtype,
-      'mean',
+      method,
     );
     for (let level = 1; level < 3; level++) {
       const back = await readWithZarrita(store, String(level));
       const want = reference[level]!.map((frame) => toPixels(c.dtype, frame));
       const bytes = new Uint8Array(want.reduce((n, p) => n + p.byteLength, 0));
       want.reduce((offset, p) => (bytes.set(new Uint8Array(p.buffer, p.byteOffset, p.byteLength), offset), offset + p.byteLength), 0);
-      t.is(firstDifference(back.bytes, bytes), -1, `${JSON.stringify(compression)} level ${level}`);
+      t.is(firstDifference(back.bytes, bytes), -1, `${JSON.stringify(compression)} ${method} level ${level}`);
     }
   }
 });

@@ -5,7 +5,7 @@
  */
 import type { DType, PixelArray } from '../dtype.js';
 import type { FrameShape } from '../chunking/layout.js';
-import { reducerFor, type DownsampleMethod, type Pending, type Reducer } from './reduce.js';
+import { reducerFor, type DownsampleMethod, type Pending, type Reducer, type ReducerOptions } from './reduce.js';
 
 /** Receives each output frame: its level (>= 1), its index within that level, and its pixels (owned by the receiver). */
 export type EmitLevelFrame = (level: number, t: number, pixels: PixelArray) => void;
@@ -29,8 +29,9 @@ export class PyramidBuilder {
     dtype: DType,
     method: DownsampleMethod,
     private readonly emit: EmitLevelFrame,
+    options: ReducerOptions = {},
   ) {
-    this.reducer = reducerFor(dtype, method);
+    this.reducer = reducerFor(dtype, method, options);
     this.levels = shapes.map((shape) => ({ shape: { ...shape }, t: 0, pending: undefined, spare: undefined }));
   }
 

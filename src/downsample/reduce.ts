@@ -14,6 +14,7 @@
 import { DTYPES, allocPixels, isDType, type DType, type PixelArray } from '../dtype.js';
 import type { FrameShape } from '../chunking/layout.js';
 import { describe, halfShape } from './levels.js';
+import { nativeKernels } from './native-kernels.js';
 
 export const DOWNSAMPLE_METHODS = ['mean', 'min', 'max', 'decimate'] as const;
 export type DownsampleMethod = (typeof DOWNSAMPLE_METHODS)[number];
@@ -28,6 +29,7 @@ export function parseDownsampleMethod(value: unknown, field = 'downsampleMethod'
   throw new RangeError(`${field} must be one of ${DOWNSAMPLE_METHODS.join(', ')}; got ${describe(value)}`);
 }
 
+type SmallPixels = Uint8Array | Int8Array | Uint16Array | Int16Array;
 type NumberPixels = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
 type BigPixels = BigUint64Array | BigInt64Array;
 
@@ -52,11 +54,16 @@ export interface Reducer {
   readonly reusesPairedState: boolean;
 }
 
-export function reducerFor(dtype: DType, method: DownsampleMethod): Reducer {
+export interface ReducerOptions {
+  /** Use the compiled kernels where they exist (8- and 16-bit means; see native-kernels.ts). Default true. */
+  native?: boolean;
+}
+
+export function reducerFor(dtype: DType, method: DownsampleMethod, options: ReducerOptions = {}): Reducer {
   if (!isDType(dtype)) throw new TypeError(`dtype must be one of ${DTYPES.join(', ')}; got ${describe(dtype)}`);
   switch (method) {
     case 'mean':
-      return meanReducer(dtype);
+      return meanReducer(dtype, options.native ?? true);
     case 'min':
     case 'max':
       return isBig(dtype) ? bigExtremeReducer(dtype, method) : extremeReducer(dtype, method);
@@ -84,14 +91,25 @@ interface SumPending {
   length: number;
 }
 
-function meanReducer(dtype: DType): Reducer {
+function meanReducer(dtype: DType, native: boolean): Reducer {
   switch (dtype) {
     case 'uint8':
     case 'int8':
     case 'uint16':
-    case 'int16':
+    case 'int16': {
       // A sum of 8 such values fits an int32, so the half-up rounding is an exact arithmetic shift.
+      const kernels = native ? nativeKernels() : null;
+      if (kernels) {
+        return numberMean(
+          dtype,
+          (n) => new Int32Array(n),
+          (src, { width, height, planes }, sums) => kernels.sum2x2(src as SmallPixels, width, height, planes, sums),
+          (sums, src, { width, height, planes }, out) => kernels.meanPair(sums, src as SmallPixels, width, height, planes, out as SmallPixels),
+          meanSingleSmall,
+        );
+      }
       return numberMean(dtype, (n) => new Int32Array(n), sum2x2Small, meanPairSmall, meanSingleSmall);
+    }
     case 'uint32':
     case 'int32':
       // Sums of 8 stay below 2^36: exact in a double, and division by 8 is exact too.

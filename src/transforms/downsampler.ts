@@ -17,6 +17,7 @@ import { assertLevelShapes, describe, levelShapes, shapeText } from '../downsamp
 import { parseDownsampleMethod, type DownsampleMethod } from '../downsample/reduce.js';
 import { PyramidBuilder } from '../downsample/pyramid.js';
 import { DownsampleThread } from '../downsample/downsample-thread.js';
+import { nativeReduction } from '../downsample/native-kernels.js';
 
 export interface DownsamplerOptions {
   /** Number of levels, level 0 included (shapes follow from the first frame), or the shapes from pyramidShapes. */
@@ -29,8 +30,9 @@ export interface DownsamplerOptions {
    */
   dtype?: DType;
   /**
-   * Reduce on a worker thread, leaving the main thread to move tiles. Default: when there is more than one level
-   * and a frame holds at least 1 MiB (below that, handing frames over costs more than it saves).
+   * Reduce on a worker thread, leaving the main thread to move tiles. Default: when there is more than one level,
+   * a frame holds at least 1 MiB (below that, handing frames over costs more than it saves) and the reduction has
+   * no compiled kernel here (a compiled 8- or 16-bit mean reads a frame in less time than copying it to a worker).
    */
   worker?: boolean;
 }
@@ -178,7 +180,7 @@ export class Downsampler extends Transform {
       const shape = shapes[level]!;
       this.push({ kind: 'frame', level, t, width: shape.width, height: shape.height, planes: shape.planes, dtype: first.dtype, bytes } satisfies FrameMessage);
     };
-    if (this.workerOption ?? frameBytes >= WORKER_MIN_FRAME_BYTES) {
+    if (this.workerOption ?? (frameBytes >= WORKER_MIN_FRAME_BYTES && !nativeReduction(first.dtype, this.method))) {
       this.usedWorker = true;
       this.thread = new DownsampleThread({ shapes, dtype: first.dtype, method: this.method }, frameBytes, emit, (error) => this.destroy(error));
     } else {

@@ -1,0 +1,183 @@
+/*
+ * Native kernels for the pyramid's 2x2x2 means of small integer pixels (uint8, int8, uint16, int16): the same
+ * arithmetic as src/downsample/reduce.ts, compiled. They read a full-resolution frame about as fast as memory
+ * delivers it, so the Downsampler can run them on the main thread instead of copying every frame to a worker.
+ *
+ * sum2x2(src, width, height, planes, sums): sums[o] = the 2x2 block's sum (int32), odd edges repeated.
+ * meanPair(sums, src, width, height, planes, out): out[o] = (sums[o] + src's 2x2 sum + 4) >> 3, in src's dtype.
+ * Typed arrays are taken as they come: the element type selects the kernel, lengths are checked against the shape
+ * (a longer src is read up to the frame's end, as the JavaScript kernels do).
+ */
+#include <node_api.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CHECK(env, call)                                                  \
+  do {                                                                    \
+    if ((call) != napi_ok) {                                              \
+      napi_throw_error((env), NULL, "pixels addon: N-API call failed: " #call); \
+      return NULL;                                                        \
+    }                                                                     \
+  } while (0)
+
+/* Rows r0 and r1 (r1 == r0 on an odd last row), pairs of columns, the odd last column counted twice. */
+#define SUM_KERNEL(NAME, T)                                                                      \
+  static void NAME(const T *src, size_t width, size_t height, size_t planes, int32_t *sums) {    \
+    size_t out_rows = (height + 1) / 2, pairs = width / 2, o = 0;                                \
+    for (size_t p = 0; p < planes; p++) {                                                        \
+      const T *plane = src + p * width * height;                                                 \
+      for (size_t oy = 0; oy < out_rows; oy++) {                                                 \
+        const T *r0 = plane + 2 * oy * width;                                                    \
+        const T *r1 = 2 * oy + 1 < height ? r0 + width : r0;                                     \
+        int32_t *s = sums + o;                                                                   \
+        for (size_t x = 0; x < pairs; x++)                                                       \
+          s[x] = (int32_t)r0[2 * x] + r0[2 * x + 1] + r1[2 * x] + r1[2 * x + 1];                 \
+        o += pairs;                                                                              \
+        if (width & 1) sums[o++] = 2 * ((int32_t)r0[width - 1] + r1[width - 1]);                \
+      }                                                                                          \
+    }                                                                                            \
+  }
+
+/* Arithmetic shift floors, so +4 then >> 3 rounds half up for negative sums too (as the JS kernel does). */
+#define PAIR_KERNEL(NAME, T)                                                                              \
+  static void NAME(const int32_t *sums, const T *src, size_t width, size_t height, size_t planes, T *out) { \
+    size_t out_rows = (height + 1) / 2, pairs = width / 2, o = 0;                                         \
+    for (size_t p = 0; p < planes; p++) {                                                                 \
+      const T *plane = src + p * width * height;                                                          \
+      for (size_t oy = 0; oy < out_rows; oy++) {                                                          \
+        const T *r0 = plane + 2 * oy * width;                                                             \
+        const T *r1 = 2 * oy + 1 < height ? r0 + width : r0;                                              \
+        const int32_t *s = sums + o;                                                                      \
+        T *d = out + o;                                                                                   \
+        for (size_t x = 0; x < pairs; x++)                                                                \
+          d[x] = (T)((s[x] + r0[2 * x] + r0[2 * x + 1] + r1[2 * x] + r1[2 * x + 1] + 4) >> 3);           \
+        o += pairs;                                                                                       \
+        if (width & 1) {                                                                                  \
+          out[o] = (T)((sums[o] + 2 * ((int32_t)r0[width - 1] + r1[width - 1]) + 4) >> 3);               \
+          o++;                                                                                            \
+        }                                                                                                 \
+      }                                                                                                   \
+    }                                                                                                     \
+  }
+
+SUM_KERNEL(sum_u8, uint8_t)
+SUM_KERNEL(sum_i8, int8_t)
+SUM_KERNEL(sum_u16, uint16_t)
+SUM_KERNEL(sum_i16, int16_t)
+PAIR_KERNEL(pair_u8, uint8_t)
+PAIR_KERNEL(pair_i8, int8_t)
+PAIR_KERNEL(pair_u16, uint16_t)
+PAIR_KERNEL(pair_i16, int16_t)
+
+typedef struct {
+  napi_typedarray_type type;
+  void *data;
+  size_t length;
+} typed_t;
+
+static int get_typed(napi_env env, napi_value v, const char *field, typed_t *out) {
+  bool is_typed = false;
+  napi_value ab;
+  size_t offset;
+  char msg[96];
+  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env, v, &out->type, &out->length, &out->data, &ab, &offset) != napi_ok) {
+    snprintf(msg, sizeof msg, "%s must be a typed array", field);
+    napi_throw_type_error(env, NULL, msg);
+    return 0;
+  }
+  return 1;
+}
+
+static int get_shape(napi_env env, napi_value *argv, size_t *width, size_t *height, size_t *planes) {
+  uint32_t w, h, p;
+  if (napi_get_value_uint32(env, argv[0], &w) != napi_ok || napi_get_value_uint32(env, argv[1], &h) != napi_ok ||
+      napi_get_value_uint32(env, argv[2], &p) != napi_ok || w == 0 || h == 0 || p == 0) {
+    napi_throw_range_error(env, NULL, "width, height and planes must be positive integers");
+    return 0;
+  }
+  *width = w;
+  *height = h;
+  *planes = p;
+  return 1;
+}
+
+static int is_small_int(napi_typedarray_type t) {
+  return t == napi_uint8_array || t == napi_int8_array || t == napi_uint16_array || t == napi_int16_array;
+}
+
+/* The frame holds width*height*planes pixels; the sums and the output hold one per 2x2 block. */
+static int check_lengths(napi_env env, const typed_t *src, const typed_t *sums, size_t w, size_t h, size_t p) {
+  size_t blocks = ((w + 1) / 2) * ((h + 1) / 2) * p;
+  if (!is_small_int(src->type)) {
+    napi_throw_type_error(env, NULL, "src must be a Uint8Array, Int8Array, Uint16Array or Int16Array");
+    return 0;
+  }
+  if (sums->type != napi_int32_array) {
+    napi_throw_type_error(env, NULL, "sums must be an Int32Array");
+    return 0;
+  }
+  if (src->length < w * h * p || sums->length < blocks) {
+    napi_throw_range_error(env, NULL, "src must hold width*height*planes pixels and sums one value per 2x2 block");
+    return 0;
+  }
+  return 1;
+}
+
+/* sum2x2(src, width, height, planes, sums) */
+static napi_value Sum2x2(napi_env env, napi_callback_info info) {
+  size_t argc = 5, w, h, p;
+  napi_value argv[5];
+  typed_t src, sums;
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 5) {
+    napi_throw_type_error(env, NULL, "sum2x2(src, width, height, planes, sums) needs 5 arguments");
+    return NULL;
+  }
+  if (!get_typed(env, argv[0], "src", &src) || !get_shape(env, argv + 1, &w, &h, &p) ||
+      !get_typed(env, argv[4], "sums", &sums) || !check_lengths(env, &src, &sums, w, h, p))
+    return NULL;
+  switch (src.type) {
+    case napi_uint8_array: sum_u8(src.data, w, h, p, sums.data); break;
+    case napi_int8_array: sum_i8(src.data, w, h, p, sums.data); break;
+    case napi_uint16_array: sum_u16(src.data, w, h, p, sums.data); break;
+    default: sum_i16(src.data, w, h, p, sums.data); break;
+  }
+  return NULL;
+}
+
+/* meanPair(sums, src, width, height, planes, out) */
+static napi_value MeanPair(napi_env env, napi_callback_info info) {
+  size_t argc = 6, w, h, p;
+  napi_value argv[6];
+  typed_t sums, src, out;
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 6) {
+    napi_throw_type_error(env, NULL, "meanPair(sums, src, width, height, planes, out) needs 6 arguments");
+    return NULL;
+  }
+  if (!get_typed(env, argv[0], "sums", &sums) || !get_typed(env, argv[1], "src", &src) ||
+      !get_shape(env, argv + 2, &w, &h, &p) || !get_typed(env, argv[5], "out", &out) ||
+      !check_lengths(env, &src, &sums, w, h, p))
+    return NULL;
+  if (out.type != src.type || out.length < ((w + 1) / 2) * ((h + 1) / 2) * p) {
+    napi_throw_type_error(env, NULL, "out must be of src's type and hold one pixel per 2x2 block");
+    return NULL;
+  }
+  switch (src.type) {
+    case napi_uint8_array: pair_u8(sums.data, src.data, w, h, p, out.data); break;
+    case napi_int8_array: pair_i8(sums.data, src.data, w, h, p, out.data); break;
+    case napi_uint16_array: pair_u16(sums.data, src.data, w, h, p, out.data); break;
+    default: pair_i16(sums.data, src.data, w, h, p, out.data); break;
+  }
+  return NULL;
+}
+
+NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
+  napi_value fn;
+  if (napi_create_function(env, "sum2x2", NAPI_AUTO_LENGTH, Sum2x2, NULL, &fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "sum2x2", fn) != napi_ok) return NULL;
+  if (napi_create_function(env, "meanPair", NAPI_AUTO_LENGTH, MeanPair, NULL, &fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "meanPair", fn) != napi_ok) return NULL;
+  return exports;
+}
