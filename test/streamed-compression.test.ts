@@ -155,5 +155,9 @@ native('a failure mid-stream leaves the stored rows readable and no temporary fi
     message: 'store key "0/c/1/0/1/1": disk full',
   });
   t.is((error as Error & { key?: string }).key, '0/c/1/0/1/1');
-  t.deepEqual(JSON.parse(new TextDecoder().decode(await flaky.get('0/zarr.json'))).shape, [8, 1, SHAPE.height, SHAPE.width]);
+  // Rows complete concurrently here, so row 0 may or may not have been published when row 1 failed; whatever
+  // the metadata says must be there, and row 1 cannot be.
+  const shape = JSON.parse(new TextDecoder().decode(await flaky.get('0/zarr.json'))).shape as number[];
+  t.true(shape[0] === 0 || shape[0] === 8, `metadata says ${shape[0]} frames`);
+  for (let y = 0; y < 2; y++) for (let x = 0; x < 3; x++) if (shape[0] === 8) t.truthy(flaky.map.get(`0/c/0/0/${y}/${x}`));
 });
