@@ -11,6 +11,7 @@
 #include <node_api.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #define CHECK(env, call)                                                  \
   do {                                                                    \
@@ -173,8 +174,147 @@ static napi_value MeanPair(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * The same kernels off the main thread, on libuv's pool: the caller's typed arrays are read and written in place
+ * (references keep them alive until the work completes), so a frame is reduced while the main thread goes on
+ * moving tiles, with no copy. The caller must leave the arrays alone until the returned promise settles.
+ */
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
+  napi_ref refs[3];
+  int nrefs;
+  int pair; /* 0: sum2x2, 1: meanPair */
+  napi_typedarray_type type;
+  void *src, *sums, *out;
+  size_t w, h, p;
+} job_t;
+
+static void run_job(napi_env env, void *data) {
+  job_t *j = data;
+  (void)env;
+  if (!j->pair) {
+    switch (j->type) {
+      case napi_uint8_array: sum_u8(j->src, j->w, j->h, j->p, j->sums); break;
+      case napi_int8_array: sum_i8(j->src, j->w, j->h, j->p, j->sums); break;
+      case napi_uint16_array: sum_u16(j->src, j->w, j->h, j->p, j->sums); break;
+      default: sum_i16(j->src, j->w, j->h, j->p, j->sums); break;
+    }
+    return;
+  }
+  switch (j->type) {
+    case napi_uint8_array: pair_u8(j->sums, j->src, j->w, j->h, j->p, j->out); break;
+    case napi_int8_array: pair_i8(j->sums, j->src, j->w, j->h, j->p, j->out); break;
+    case napi_uint16_array: pair_u16(j->sums, j->src, j->w, j->h, j->p, j->out); break;
+    default: pair_i16(j->sums, j->src, j->w, j->h, j->p, j->out); break;
+  }
+}
+
+static void finish_job(napi_env env, napi_status status, void *data) {
+  job_t *j = data;
+  napi_value result;
+  for (int i = 0; i < j->nrefs; i++) napi_delete_reference(env, j->refs[i]);
+  if (status == napi_ok) {
+    napi_get_undefined(env, &result);
+    napi_resolve_deferred(env, j->deferred, result);
+  } else {
+    napi_value message;
+    napi_create_string_utf8(env, "pixels addon: reduction was cancelled", NAPI_AUTO_LENGTH, &message);
+    napi_create_error(env, NULL, message, &result);
+    napi_reject_deferred(env, j->deferred, result);
+  }
+  napi_delete_async_work(env, j->work);
+  free(j);
+}
+
+static napi_value queue_job(napi_env env, job_t *j, napi_value *arrays, int count) {
+  napi_value promise, name;
+  j->nrefs = 0;
+  for (int i = 0; i < count; i++) {
+    if (napi_create_reference(env, arrays[i], 1, &j->refs[i]) != napi_ok) goto fail;
+    j->nrefs++;
+  }
+  if (napi_create_promise(env, &j->deferred, &promise) != napi_ok) goto fail;
+  j->work = NULL;
+  if (napi_create_string_utf8(env, "zarr-stream:reduce", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_async_work(env, NULL, name, run_job, finish_job, j, &j->work) != napi_ok ||
+      napi_queue_async_work(env, j->work) != napi_ok) {
+    napi_value err, msg;
+    if (j->work) napi_delete_async_work(env, j->work);
+    napi_create_string_utf8(env, "pixels addon: could not queue the reduction", NAPI_AUTO_LENGTH, &msg);
+    napi_create_error(env, NULL, msg, &err);
+    napi_reject_deferred(env, j->deferred, err);
+    for (int i = 0; i < j->nrefs; i++) napi_delete_reference(env, j->refs[i]);
+    free(j);
+    return promise;
+  }
+  return promise;
+fail:
+  for (int i = 0; i < j->nrefs; i++) napi_delete_reference(env, j->refs[i]);
+  free(j);
+  napi_throw_error(env, NULL, "pixels addon: N-API call failed while queueing a reduction");
+  return NULL;
+}
+
+/* sum2x2Async(src, width, height, planes, sums) -> Promise<void> */
+static napi_value Sum2x2Async(napi_env env, napi_callback_info info) {
+  size_t argc = 5, w, h, p;
+  napi_value argv[5];
+  typed_t src, sums;
+  job_t *j;
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 5) {
+    napi_throw_type_error(env, NULL, "sum2x2Async(src, width, height, planes, sums) needs 5 arguments");
+    return NULL;
+  }
+  if (!get_typed(env, argv[0], "src", &src) || !get_shape(env, argv + 1, &w, &h, &p) ||
+      !get_typed(env, argv[4], "sums", &sums) || !check_lengths(env, &src, &sums, w, h, p))
+    return NULL;
+  j = calloc(1, sizeof *j);
+  if (!j) {
+    napi_throw_error(env, NULL, "pixels addon: out of memory");
+    return NULL;
+  }
+  *j = (job_t){.pair = 0, .type = src.type, .src = src.data, .sums = sums.data, .w = w, .h = h, .p = p};
+  napi_value arrays[2] = {argv[0], argv[4]};
+  return queue_job(env, j, arrays, 2);
+}
+
+/* meanPairAsync(sums, src, width, height, planes, out) -> Promise<void> */
+static napi_value MeanPairAsync(napi_env env, napi_callback_info info) {
+  size_t argc = 6, w, h, p;
+  napi_value argv[6];
+  typed_t sums, src, out;
+  job_t *j;
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 6) {
+    napi_throw_type_error(env, NULL, "meanPairAsync(sums, src, width, height, planes, out) needs 6 arguments");
+    return NULL;
+  }
+  if (!get_typed(env, argv[0], "sums", &sums) || !get_typed(env, argv[1], "src", &src) ||
+      !get_shape(env, argv + 2, &w, &h, &p) || !get_typed(env, argv[5], "out", &out) ||
+      !check_lengths(env, &src, &sums, w, h, p))
+    return NULL;
+  if (out.type != src.type || out.length < ((w + 1) / 2) * ((h + 1) / 2) * p) {
+    napi_throw_type_error(env, NULL, "out must be of src's type and hold one pixel per 2x2 block");
+    return NULL;
+  }
+  j = calloc(1, sizeof *j);
+  if (!j) {
+    napi_throw_error(env, NULL, "pixels addon: out of memory");
+    return NULL;
+  }
+  *j = (job_t){.pair = 1, .type = src.type, .src = src.data, .sums = sums.data, .out = out.data, .w = w, .h = h, .p = p};
+  napi_value arrays[3] = {argv[0], argv[1], argv[5]};
+  return queue_job(env, j, arrays, 3);
+}
+
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_value fn;
+  if (napi_create_function(env, "sum2x2Async", NAPI_AUTO_LENGTH, Sum2x2Async, NULL, &fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "sum2x2Async", fn) != napi_ok) return NULL;
+  if (napi_create_function(env, "meanPairAsync", NAPI_AUTO_LENGTH, MeanPairAsync, NULL, &fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "meanPairAsync", fn) != napi_ok) return NULL;
   if (napi_create_function(env, "sum2x2", NAPI_AUTO_LENGTH, Sum2x2, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "sum2x2", fn) != napi_ok) return NULL;
   if (napi_create_function(env, "meanPair", NAPI_AUTO_LENGTH, MeanPair, NULL, &fn) != napi_ok) return NULL;

@@ -11,13 +11,18 @@ import { parseBloscHeader } from '../src/codecs/blosc-header.js';
 import { firstDifference } from './helpers/frames.js';
 
 test('planBlocks: segments are the fewest tile slots that make whole blocks', (t) => {
-  // 512 x 512 uint16 tiles (512 KiB) and 64 KiB blocks: one frame per segment.
-  t.like(planBlocks({ chunkBytes: 64 * 2 ** 19, tileBytes: 2 ** 19, framesPerChunk: 64 }, 2 ** 16), {
+  // 512 x 512 uint16 tiles (512 KiB) and 64 KiB blocks: one frame per segment at least.
+  t.like(planBlocks({ chunkBytes: 64 * 2 ** 19, tileBytes: 2 ** 19, framesPerChunk: 64 }, 2 ** 16, undefined, 0), {
     segmentFrames: 1,
     segmentBytes: 2 ** 19,
     blocks: 512,
     prefixBytes: 16 + 4 * 512,
   });
+  // By default segments grow to 2 MiB where the chunk allows: 4 frames here.
+  t.like(planBlocks({ chunkBytes: 64 * 2 ** 19, tileBytes: 2 ** 19, framesPerChunk: 64 }, 2 ** 16), { segmentFrames: 4, segmentBytes: 2 ** 21 });
+  // ... by doubling, as far as the chunk divides and stays at least two segments: 6 frames give segments of 2.
+  t.like(planBlocks({ chunkBytes: 6 * 2 ** 19, tileBytes: 2 ** 19, framesPerChunk: 6 }, 2 ** 16), { segmentFrames: 2 });
+  t.like(planBlocks({ chunkBytes: 4 * 2 ** 19, tileBytes: 2 ** 19, framesPerChunk: 4 }, 2 ** 16), { segmentFrames: 2 });
   // 24 KiB tiles and 64 KiB blocks: 8 tiles (192 KiB = 3 blocks) per segment.
   t.like(planBlocks({ chunkBytes: 16 * 24576, tileBytes: 24576, framesPerChunk: 16 }, 2 ** 16), { segmentFrames: 8, segmentBytes: 196608, blocks: 6 });
 });

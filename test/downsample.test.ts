@@ -219,7 +219,7 @@ test('8- and 16-bit means match the reference for any row width and byte alignme
   }
 });
 
-test('JavaScript and compiled 8- and 16-bit mean kernels both match the reference, for any width and view offset', (t) => {
+test('JavaScript and compiled 8- and 16-bit mean kernels both match the reference, for any width and view offset', async (t) => {
   // The JavaScript kernels read 32-bit words when rows and views allow it; views that start 1 or 2 samples into
   // their buffer take each path. The compiled kernels run where the addon is built (always in CI).
   if (!nativeKernels() && process.env.CI) t.fail('the pixel kernels addon must be built in CI');
@@ -238,9 +238,9 @@ test('JavaScript and compiled 8- and 16-bit mean kernels both match the referenc
             const Ctor = pixels.constructor as new (n: number) => typeof pixels;
             const view = new Ctor(pixels.length + skip).subarray(skip);
             view.set(pixels as never);
-            builder.add(view);
+            void builder.add(view);
           }
-          builder.finish();
+          await builder.finish();
           const want = refPyramid(values, shape, 3, dtype, 'mean');
           for (let l = 1; l < 3; l++) {
             t.is(got[l]!.length, want[l]!.length);
@@ -340,8 +340,8 @@ test('a pending frame keeps no reference to its input bytes', async (t) => {
   const ds = new Downsampler({ levels: 2 });
   const done = collect(ds);
   const first = frameMessage('int16', shape, 0, values[0]);
-  ds.write(first);
-  first.bytes.fill(0x55); // the producer reuses its buffer
+  // The producer reuses its buffer once the write is done (compiled kernels read it until then).
+  ds.write(first, () => first.bytes.fill(0x55));
   ds.write(frameMessage('int16', shape, 1, values[1]));
   ds.end();
   const out = await done;

@@ -18,11 +18,12 @@ const builder = new PyramidBuilder(init.shapes, init.dtype, init.method, (level:
   outputs.push({ level, t, buffer: pixels.buffer as ArrayBuffer });
 });
 
-port.on('message', (request: DownsampleRequest) => {
+port.on('message', async (request: DownsampleRequest) => {
   let reply: DownsampleReply;
   try {
-    if (request.kind === 'frame') builder.add(viewPixels(init.dtype, new Uint8Array(request.slot, 0, request.byteLength)));
-    else builder.finish();
+    // The builder queues its steps, so replies leave in the order the requests came.
+    if (request.kind === 'frame') await builder.add(viewPixels(init.dtype, new Uint8Array(request.slot, 0, request.byteLength)));
+    else await builder.finish();
     reply = { kind: request.kind, id: request.id, frames: outputs };
   } catch (error) {
     reply = { kind: 'error', id: request.id, message: error instanceof Error ? error.message : String(error), frames: [] };

@@ -23,6 +23,7 @@ interface LevelState {
 export class PyramidBuilder {
   private readonly reducer: Reducer;
   private readonly levels: LevelState[];
+  private tail: Promise<void> = Promise.resolve();
 
   constructor(
     shapes: readonly FrameShape[],
@@ -35,39 +36,53 @@ export class PyramidBuilder {
     this.levels = shapes.map((shape) => ({ shape: { ...shape }, t: 0, pending: undefined, spare: undefined }));
   }
 
-  /** Takes the next level-0 frame. Keeps no reference to `pixels` once it returns. */
-  add(pixels: PixelArray): void {
-    this.fold(0, pixels);
+  /**
+   * Takes the next level-0 frame. Calls are queued, so a caller need not wait for one before the next; `pixels` must
+   * not change, and is no longer referenced, once the returned promise settles (compiled kernels read it off the
+   * main thread meanwhile).
+   */
+  add(pixels: PixelArray): Promise<void> {
+    return this.enqueue(() => this.fold(0, pixels));
   }
 
   /** The end of the stream: an unpaired frame at level l is reduced in space alone, from the bottom up. */
-  finish(): void {
-    for (let level = 0; level < this.levels.length - 1; level++) {
-      const pending = this.levels[level]!.pending;
-      if (pending === undefined) continue;
-      this.levels[level]!.pending = undefined;
-      this.emitLevel(level + 1, this.reducer.single(pending));
-    }
+  finish(): Promise<void> {
+    return this.enqueue(async () => {
+      for (let level = 0; level < this.levels.length - 1; level++) {
+        const pending = this.levels[level]!.pending;
+        if (pending === undefined) continue;
+        this.levels[level]!.pending = undefined;
+        await this.emitLevel(level + 1, this.reducer.single(pending));
+      }
+    });
+  }
+
+  /** Runs `step` after every earlier one; after a failure, every later step fails the same way. */
+  private enqueue(step: () => Promise<void>): Promise<void> {
+    const run = this.tail.then(step);
+    this.tail = run;
+    return run;
   }
 
   /** A frame of `level` exists: keep it for its partner, or complete the pair into the next level. */
-  private fold(level: number, pixels: PixelArray): void {
+  private async fold(level: number, pixels: PixelArray): Promise<void> {
     if (level + 1 >= this.levels.length) return;
     const state = this.levels[level]!;
     if (state.pending === undefined) {
-      state.pending = this.reducer.begin(pixels, state.shape, state.spare);
+      const spare = state.spare;
       state.spare = undefined;
+      state.pending = await this.reducer.begin(pixels, state.shape, spare);
       return;
     }
     const pending = state.pending;
     state.pending = undefined;
-    const next = this.reducer.pair(pending, pixels, state.shape);
+    const next = await this.reducer.pair(pending, pixels, state.shape);
     if (this.reducer.reusesPairedState) state.spare = pending;
-    this.emitLevel(level + 1, next);
+    await this.emitLevel(level + 1, next);
   }
 
-  private emitLevel(level: number, pixels: PixelArray): void {
+  private emitLevel(level: number, pixels: PixelArray): Promise<void> {
     this.emit(level, this.levels[level]!.t++, pixels);
-    this.fold(level, pixels);
+    return this.fold(level, pixels);
   }
 }

@@ -45,9 +45,12 @@ export interface Reducer {
    * `spare`, a state of the same level that pair() has consumed, lends its memory: allocating (and faulting in)
    * a fresh quarter-size buffer measured ~1.5 ms per 4 MiB, a quarter of a 2048x2048 uint16 pair's reduction.
    */
-  begin(src: PixelArray, shape: FrameShape, spare?: Pending): Pending;
-  /** The next level's frame: `pending`'s frame and `src` reduced together. */
-  pair(pending: Pending, src: PixelArray, shape: FrameShape): PixelArray;
+  begin(src: PixelArray, shape: FrameShape, spare?: Pending): Pending | Promise<Pending>;
+  /**
+   * The next level's frame: `pending`'s frame and `src` reduced together. Compiled kernels answer with a promise
+   * (they run off the main thread); `src` and `pending` must not change until it settles.
+   */
+  pair(pending: Pending, src: PixelArray, shape: FrameShape): PixelArray | Promise<PixelArray>;
   /** The next level's frame from a frame that has no partner: reduced in space only. */
   single(pending: Pending): PixelArray;
   /** Whether a state consumed by pair() may be handed back to begin() (false when pair() returns its memory). */
@@ -103,8 +106,8 @@ function meanReducer(dtype: DType, native: boolean): Reducer {
         return numberMean(
           dtype,
           (n) => new Int32Array(n),
-          (src, { width, height, planes }, sums) => kernels.sum2x2(src as SmallPixels, width, height, planes, sums),
-          (sums, src, { width, height, planes }, out) => kernels.meanPair(sums, src as SmallPixels, width, height, planes, out as SmallPixels),
+          (src, { width, height, planes }, sums) => kernels.sum2x2Async(src as SmallPixels, width, height, planes, sums),
+          (sums, src, { width, height, planes }, out) => kernels.meanPairAsync(sums, src as SmallPixels, width, height, planes, out as SmallPixels),
           meanSingleSmall,
         );
       }
@@ -126,8 +129,8 @@ function meanReducer(dtype: DType, native: boolean): Reducer {
 function numberMean<S extends Int32Array | Float64Array>(
   dtype: DType,
   allocSums: (length: number) => S,
-  sumKernel: (src: NumberPixels, shape: FrameShape, sums: S) => void,
-  pairKernel: (sums: S, src: NumberPixels, shape: FrameShape, out: NumberPixels) => void,
+  sumKernel: (src: NumberPixels, shape: FrameShape, sums: S) => void | Promise<void>,
+  pairKernel: (sums: S, src: NumberPixels, shape: FrameShape, out: NumberPixels) => void | Promise<void>,
   singleKernel: (sums: S, out: NumberPixels) => void,
 ): Reducer {
   return {
@@ -138,14 +141,15 @@ function numberMean<S extends Int32Array | Float64Array>(
       const length = quarterLength(shape);
       const old = spare as unknown as SumPending | undefined;
       const sums = old && old.length === length ? (old.sums as S) : allocSums(length);
-      sumKernel(src as NumberPixels, shape, sums);
-      return { sums, length } satisfies SumPending as unknown as Pending;
+      const state = { sums, length } satisfies SumPending as unknown as Pending;
+      const done = sumKernel(src as NumberPixels, shape, sums);
+      return done ? done.then(() => state) : state;
     },
     pair(pending, src, shape) {
       const p = pending as unknown as SumPending;
       const out = allocPixels(dtype, p.length) as NumberPixels;
-      pairKernel(p.sums as S, src as NumberPixels, shape, out);
-      return out;
+      const done = pairKernel(p.sums as S, src as NumberPixels, shape, out);
+      return done ? done.then(() => out) : out;
     },
     single(pending) {
       const p = pending as unknown as SumPending;

@@ -100,8 +100,9 @@ export class Downsampler extends Transform {
         return;
       }
       if (!this.thread) {
-        this.builder!.add(viewAligned(this.dtype!, message.bytes, bytesPerPixel(this.dtype!)));
-        callback();
+        // The next frame waits until this one is read: compiled kernels read it off the main thread, which
+        // meanwhile moves the tiles of the frame just pushed.
+        this.builder!.add(viewAligned(this.dtype!, message.bytes, bytesPerPixel(this.dtype!))).then(() => callback(), callback);
         return;
       }
     } catch (err) {
@@ -121,13 +122,11 @@ export class Downsampler extends Transform {
       );
       return;
     }
-    try {
-      this.builder?.finish();
-    } catch (err) {
-      callback(asError(err));
+    if (!this.builder) {
+      callback();
       return;
     }
-    callback();
+    this.builder.finish().then(() => callback(), (err: unknown) => callback(asError(err)));
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
