@@ -55,12 +55,13 @@ async function framesFile(w: Workload): Promise<string> {
 }
 
 async function sample(system: string, w: Workload, version: number, engine: string, frames: string): Promise<Sample> {
+  const workload = Object.keys(WORKLOADS).find((k) => WORKLOADS[k] === w)!;
   const out = path.join(scratch, `out-${system}-v${version}-${engine}`);
   await rm(out, { recursive: true, force: true });
   // Every write starts with no dirty pages pending from the one before, so none pays for another's writeback.
   await run('sync');
   const worker = path.join(here, 'worker.js');
-  const { stdout } = await run(process.execPath, ['--expose-gc', '--max-old-space-size=8192', worker, system, Object.keys(WORKLOADS).find((k) => WORKLOADS[k] === w)!, String(version), engine, frames, out], {
+  const { stdout } = await run(process.execPath, ['--expose-gc', '--max-old-space-size=8192', worker, system, workload, String(version), engine, frames, out], {
     maxBuffer: 1 << 20,
   });
   await rm(out, { recursive: true, force: true });
@@ -79,15 +80,22 @@ async function main(): Promise<void> {
   const frames = await framesFile(w);
   // Compressed workloads run zarr-stream once per engine: the native c-blosc addon (when built) and WebAssembly.
   const engines = w.codec ? (nativeEngineAvailable() ? ['native', 'wasm'] : ['wasm']) : ['-'];
-  const systems: Array<[string, string, number, string]> = [['baseline', 'baseline', 0, '-']];
+  // [label, system, zarr version, engine, workload]: a workload with a reference (W4: W2, the same without the
+  // pyramid) also writes that, with each engine, so their ratio is measured round by round.
+  const systems: Array<[string, string, number, string, Workload]> = [['baseline', 'baseline', 0, '-', w]];
+  const reference = w.reference ? WORKLOADS[w.reference]! : undefined;
   for (const v of w.zarrVersions) {
-    for (const engine of engines) systems.push([`zarr-stream v${v}${engine === '-' ? '' : ` ${engine}`}`, 'zarr-stream', v, engine]);
-    systems.push([`zarrita.js v${v}`, 'zarrita', v, '-']);
+    for (const engine of engines) {
+      const label = `zarr-stream v${v}${engine === '-' ? '' : ` ${engine}`}`;
+      systems.push([label, 'zarr-stream', v, engine, w]);
+      if (reference) systems.push([`${label} (${w.reference})`, 'zarr-stream', v, engine, reference]);
+    }
+    systems.push([`zarrita.js v${v}`, 'zarrita', v, '-', w]);
   }
   const samples = new Map<string, Sample[]>(systems.map(([label]) => [label, []]));
   for (let round = 0; round < runs; round++) {
-    for (const [label, system, version, engine] of systems) {
-      const s = await sample(system, w, version, engine, frames);
+    for (const [label, system, version, engine, workload] of systems) {
+      const s = await sample(system, workload, version, engine, frames);
       samples.get(label)!.push(s);
       if (!json) process.stderr.write(`round ${round + 1}/${runs} ${label}: ${((s.bytes / 1e6) / s.seconds).toFixed(0)} MB/s\n`);
     }
@@ -104,7 +112,7 @@ async function main(): Promise<void> {
     };
   });
   const ratios = systems
-    .filter(([, system]) => system === 'zarr-stream')
+    .filter(([, system, , , workload]) => system === 'zarr-stream' && workload === w)
     .map(([label, , v]) => {
       const ours = samples.get(label)!;
       return {
@@ -114,6 +122,8 @@ async function main(): Promise<void> {
         // The page-cache baseline on these VMs is bimodal (fast, or 4-10x slower when its memory must come back
         // from the host): its best run says what the disk path can do at all.
         vsBestBaseline: median(ours.map(rate)) / Math.max(...samples.get('baseline')!.map(rate)),
+        // This workload's time over its reference's, per round (W4: the pyramid's cost).
+        vsReference: reference ? median(ours.map((s, i) => s.seconds / samples.get(`${label} (${w.reference})`)![i]!.seconds)) : undefined,
       };
     });
   if (json) {
@@ -129,7 +139,8 @@ async function main(): Promise<void> {
   for (const r of ratios) {
     console.log(
       `${r.label}: ${r.vsBaseline.toFixed(2)}x the disk baseline, ${r.vsZarrita.toFixed(2)}x zarrita.js (per-round ratios, median); ` +
-        `${r.vsBestBaseline.toFixed(2)}x the baseline's best run`,
+        `${r.vsBestBaseline.toFixed(2)}x the baseline's best run` +
+        (r.vsReference === undefined ? '' : `; takes ${r.vsReference.toFixed(2)}x the time of ${w.reference} (per round, median)`),
     );
   }
 }
