@@ -3,8 +3,9 @@
  * arithmetic as src/downsample/reduce.ts, compiled. They read a full-resolution frame about as fast as memory
  * delivers it, so the Downsampler can run them on the main thread instead of copying every frame to a worker.
  *
- * sum2x2(src, width, height, planes, sums): sums[o] = the 2x2 block's sum (int32), odd edges repeated.
- * meanPair(sums, src, width, height, planes, out): out[o] = (sums[o] + src's 2x2 sum + 4) >> 3, in src's dtype.
+ * sum2x2Async(src, width, height, planes, sums): sums[o] = the 2x2 block's sum (int32), odd edges repeated.
+ * meanPairAsync(sums, src, width, height, planes, out): out[o] = (sums[o] + src's 2x2 sum + 4) >> 3, in src's
+ * dtype. Both return a promise and run on libuv's thread pool (see below).
  * Typed arrays are taken as they come: the element type selects the kernel, lengths are checked against the shape
  * (a longer src is read up to the frame's end, as the JavaScript kernels do).
  */
@@ -125,57 +126,8 @@ static int check_lengths(napi_env env, const typed_t *src, const typed_t *sums, 
   return 1;
 }
 
-/* sum2x2(src, width, height, planes, sums) */
-static napi_value Sum2x2(napi_env env, napi_callback_info info) {
-  size_t argc = 5, w, h, p;
-  napi_value argv[5];
-  typed_t src, sums;
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 5) {
-    napi_throw_type_error(env, NULL, "sum2x2(src, width, height, planes, sums) needs 5 arguments");
-    return NULL;
-  }
-  if (!get_typed(env, argv[0], "src", &src) || !get_shape(env, argv + 1, &w, &h, &p) ||
-      !get_typed(env, argv[4], "sums", &sums) || !check_lengths(env, &src, &sums, w, h, p))
-    return NULL;
-  switch (src.type) {
-    case napi_uint8_array: sum_u8(src.data, w, h, p, sums.data); break;
-    case napi_int8_array: sum_i8(src.data, w, h, p, sums.data); break;
-    case napi_uint16_array: sum_u16(src.data, w, h, p, sums.data); break;
-    default: sum_i16(src.data, w, h, p, sums.data); break;
-  }
-  return NULL;
-}
-
-/* meanPair(sums, src, width, height, planes, out) */
-static napi_value MeanPair(napi_env env, napi_callback_info info) {
-  size_t argc = 6, w, h, p;
-  napi_value argv[6];
-  typed_t sums, src, out;
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 6) {
-    napi_throw_type_error(env, NULL, "meanPair(sums, src, width, height, planes, out) needs 6 arguments");
-    return NULL;
-  }
-  if (!get_typed(env, argv[0], "sums", &sums) || !get_typed(env, argv[1], "src", &src) ||
-      !get_shape(env, argv + 2, &w, &h, &p) || !get_typed(env, argv[5], "out", &out) ||
-      !check_lengths(env, &src, &sums, w, h, p))
-    return NULL;
-  if (out.type != src.type || out.length < ((w + 1) / 2) * ((h + 1) / 2) * p) {
-    napi_throw_type_error(env, NULL, "out must be of src's type and hold one pixel per 2x2 block");
-    return NULL;
-  }
-  switch (src.type) {
-    case napi_uint8_array: pair_u8(sums.data, src.data, w, h, p, out.data); break;
-    case napi_int8_array: pair_i8(sums.data, src.data, w, h, p, out.data); break;
-    case napi_uint16_array: pair_u16(sums.data, src.data, w, h, p, out.data); break;
-    default: pair_i16(sums.data, src.data, w, h, p, out.data); break;
-  }
-  return NULL;
-}
-
 /*
- * The same kernels off the main thread, on libuv's pool: the caller's typed arrays are read and written in place
+ * The kernels run off the main thread, on libuv's pool: the caller's typed arrays are read and written in place
  * (references keep them alive until the work completes), so a frame is reduced while the main thread goes on
  * moving tiles, with no copy. The caller must leave the arrays alone until the returned promise settles.
  */
@@ -315,9 +267,5 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   if (napi_set_named_property(env, exports, "sum2x2Async", fn) != napi_ok) return NULL;
   if (napi_create_function(env, "meanPairAsync", NAPI_AUTO_LENGTH, MeanPairAsync, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "meanPairAsync", fn) != napi_ok) return NULL;
-  if (napi_create_function(env, "sum2x2", NAPI_AUTO_LENGTH, Sum2x2, NULL, &fn) != napi_ok) return NULL;
-  if (napi_set_named_property(env, exports, "sum2x2", fn) != napi_ok) return NULL;
-  if (napi_create_function(env, "meanPair", NAPI_AUTO_LENGTH, MeanPair, NULL, &fn) != napi_ok) return NULL;
-  if (napi_set_named_property(env, exports, "meanPair", fn) != napi_ok) return NULL;
   return exports;
 }

@@ -1,9 +1,9 @@
 /** A slow store slows the source: nothing between them buffers without limit. */
 import test from 'ava';
 import { pipeline } from 'node:stream/promises';
-import { sinkOf, zarrTransforms } from '../src/zarr-transforms.js';
+import { zarrTransforms } from '../src/zarr-transforms.js';
 import { syntheticFrame } from '../src/frames/synthetic.js';
-import { SlowStore } from './helpers/slow-store.js';
+import { SlowStore, maxFramesAheadOfStore } from './helpers/slow-store.js';
 
 test('the source is pulled only a bounded number of frames ahead of the store', async (t) => {
   const width = 64;
@@ -39,18 +39,8 @@ test('with compression too, a slow store holds the source back: compressed chunk
   }
   const store = new SlowerStore();
   const chain = zarrTransforms({ store, dtype: 'uint16', width, height, compression: { codec: 'lz4' }, workers: 1, chunking: { tileWidth: 32, tileHeight: 32, framesPerChunk } });
-  const sink = sinkOf(chain);
-  let pulled = 0;
-  let maxAhead = 0;
-  async function* camera() {
-    for (let i = 0; i < 200; i++) {
-      maxAhead = Math.max(maxAhead, pulled - sink.progress.frames[0]!);
-      pulled++;
-      yield syntheticFrame(i, width, height, 1, 'uint16');
-    }
-  }
-  await pipeline(camera(), ...chain);
-  t.is(sink.progress.frames[0], 200);
+  const { ahead: maxAhead, stored } = await maxFramesAheadOfStore(chain, 200, width, height);
+  t.is(stored, 200);
   // A row filling, a row's worth of chunks in the compressor and the sink, and the queues between stages.
   t.true(maxAhead <= 4 * framesPerChunk + 8, `source ran ${maxAhead} frames ahead of the stored rows`);
   t.log(`max frames ahead of the stored rows: ${maxAhead}`);

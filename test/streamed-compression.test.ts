@@ -12,10 +12,9 @@ import type { ZarrStreamOptions } from '../src/options.js';
 import { nativeEngineAvailable } from '../src/codecs/engine.js';
 import { MemoryStore } from '../src/stores/memory-store.js';
 import { bufferingWriter, type StoreWriter } from '../src/stores/store.js';
-import { syntheticFrame } from '../src/frames/synthetic.js';
 import { firstDifference, makeFrames, source, tempDir } from './helpers/frames.js';
 import { readWithPython, readWithZarrita, requirePythonZarr } from './helpers/readers.js';
-import { SlowStore } from './helpers/slow-store.js';
+import { SlowStore, maxFramesAheadOfStore } from './helpers/slow-store.js';
 
 const native = nativeEngineAvailable() ? test : test.skip;
 if (!nativeEngineAvailable() && process.env.CI) test('the native engine is built in CI', (t) => t.fail('blosc addon missing'));
@@ -102,18 +101,8 @@ native('a slow store holds the source back on the streamed path too', async (t) 
   const store = new SlowStore();
   const chain = zarrTransforms(options(store, { compression: { codec: 'lz4' }, workers: 1 }));
   t.truthy(chain[3].blockPlans[0]);
-  const sink = sinkOf(chain);
-  let pulled = 0;
-  let maxAhead = 0;
-  async function* camera() {
-    for (let i = 0; i < 200; i++) {
-      maxAhead = Math.max(maxAhead, pulled - sink.progress.frames[0]!);
-      pulled++;
-      yield syntheticFrame(i, SHAPE.width, SHAPE.height, 1, 'uint16');
-    }
-  }
-  await pipeline(camera(), ...chain);
-  t.is(sink.progress.frames[0], 200);
+  const { ahead: maxAhead, stored } = await maxFramesAheadOfStore(chain, 200, SHAPE.width, SHAPE.height);
+  t.is(stored, 200);
   // A row filling, segments (4 frames each here) in flight and queued for the store, and the queues between stages:
   // 30-60 frames measured, whatever the length of the stream; the other 140+ frames waited for the store.
   t.true(maxAhead <= 8 * CHUNKING.framesPerChunk, `source ran ${maxAhead} frames ahead of the stored rows`);

@@ -12,16 +12,14 @@ import type { DownsampleMethod } from './reduce.js';
 
 type SmallPixels = Uint8Array | Int8Array | Uint16Array | Int16Array;
 
+/**
+ * Both run on libuv's thread pool, reading and writing the arrays in place: the main thread goes on with other work
+ * (moving the frame's tiles) meanwhile. The arrays must not change until the promise settles.
+ */
 export interface NativeKernels {
   /** sums[o] = the sum of 2x2 block o of `src` (odd edges repeated). */
-  sum2x2(src: SmallPixels, width: number, height: number, planes: number, sums: Int32Array): void;
-  /** out[o] = (sums[o] + 2x2 block o of `src` + 4) >> 3: the rounded 8-sample mean. */
-  meanPair(sums: Int32Array, src: SmallPixels, width: number, height: number, planes: number, out: SmallPixels): void;
-  /**
-   * The same on libuv's thread pool, reading and writing the arrays in place: the main thread goes on with other
-   * work (moving the frame's tiles) meanwhile. The arrays must not change until the promise settles.
-   */
   sum2x2Async(src: SmallPixels, width: number, height: number, planes: number, sums: Int32Array): Promise<void>;
+  /** out[o] = (sums[o] + 2x2 block o of `src` + 4) >> 3: the rounded 8-sample mean. */
   meanPairAsync(sums: Int32Array, src: SmallPixels, width: number, height: number, planes: number, out: SmallPixels): Promise<void>;
 }
 

@@ -2,6 +2,9 @@
 import { MemoryStore } from '../../src/stores/memory-store.js';
 import { bufferingWriter, type StoreWriter } from '../../src/stores/store.js';
 import { byteLengthOf } from '../../src/messages.js';
+import { pipeline } from 'node:stream/promises';
+import { sinkOf, type ZarrChain } from '../../src/zarr-transforms.js';
+import { syntheticFrame } from '../../src/frames/synthetic.js';
 
 export const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -25,4 +28,23 @@ export class SlowStore extends MemoryStore {
       abort: () => inner.abort(),
     };
   }
+}
+
+/**
+ * Streams `count` synthetic uint16 frames through `chain` and returns the most frames the source was ever pulled
+ * ahead of the frames the sink reports stored: what the stages between them held at worst.
+ */
+export async function maxFramesAheadOfStore(chain: ZarrChain, count: number, width: number, height: number): Promise<{ ahead: number; stored: number }> {
+  const sink = sinkOf(chain);
+  let pulled = 0;
+  let ahead = 0;
+  async function* camera() {
+    for (let i = 0; i < count; i++) {
+      ahead = Math.max(ahead, pulled - sink.progress.frames[0]!);
+      pulled++;
+      yield syntheticFrame(i, width, height, 1, 'uint16');
+    }
+  }
+  await pipeline(camera(), ...chain);
+  return { ahead, stored: sink.progress.frames[0]! };
 }
