@@ -24,8 +24,8 @@ export interface CompressionOptions {
   /** Bytes per Blosc block; default 0 (c-blosc chooses). */
   blocksize?: number;
   /**
-   * Compress each chunk's Blosc blocks as its frames arrive (native engine, where chunks cut into whole blocks), so
-   * no chunk is held whole; the files are the same as whole-chunk compression makes. Default true; false
+   * Compress each chunk's Blosc blocks as its frames arrive (where chunks cut into whole blocks), so no chunk is
+   * held whole; for compressible data the files are the same as whole-chunk compression makes. Default true; false
    * compresses whole chunks (more memory, for comparison).
    */
   streamBlocks?: boolean;

@@ -4,7 +4,7 @@
  * and typesize, on smooth, noisy, constant and incompressible data.
  */
 import test from 'ava';
-import { BloscChunkAssembler, planBlocks, segmentRoom, type BlockPlan } from '../src/codecs/blosc-blocks.js';
+import { BloscChunkAssembler, planBlocks, prefixBytesOf, segmentRoom, type BlockPlan } from '../src/codecs/blosc-blocks.js';
 import { loadNativeAddon, nativeBlocksize } from '../src/codecs/blosc-native.js';
 import { BLOSC_CNAMES, BLOSC_SHUFFLES, shuffleCode, type BloscSettings } from '../src/codecs/blosc-settings.js';
 import { parseBloscHeader } from '../src/codecs/blosc-header.js';
@@ -12,19 +12,18 @@ import { firstDifference } from './helpers/frames.js';
 
 test('planBlocks: segments are the fewest tile slots that make whole blocks', (t) => {
   // 512 x 512 uint16 tiles (512 KiB) and 64 KiB blocks: one frame per segment at least.
-  t.like(planBlocks({ chunkBytes: 64 * 2 ** 19, tileBytes: 2 ** 19, framesPerChunk: 64 }, 2 ** 16, undefined, 0), {
-    segmentFrames: 1,
-    segmentBytes: 2 ** 19,
-    blocks: 512,
-    prefixBytes: 16 + 4 * 512,
-  });
+  t.like(planBlocks({ chunkBytes: 64 * 2 ** 19, tileBytes: 2 ** 19, framesPerChunk: 64 }, 2 ** 16, undefined, 0), { segmentFrames: 1, segmentBytes: 2 ** 19 });
+  t.is(prefixBytesOf(64 * 2 ** 19, 2 ** 16), 16 + 4 * 512);
+  // A blocksize known only from the first segment: segments are whole multiples of the unit (1 MiB), then 2 MiB.
+  t.like(planBlocks({ chunkBytes: 64 * 2 ** 19, tileBytes: 2 ** 19, framesPerChunk: 64 }, 0, undefined, undefined, 2 ** 20), { blocksize: 0, segmentFrames: 4 });
+  t.is(planBlocks({ chunkBytes: 64 * 3000, tileBytes: 3000, framesPerChunk: 64 }, 0, undefined, undefined, 2 ** 20), undefined);
   // By default segments grow to 2 MiB where the chunk allows: 4 frames here.
   t.like(planBlocks({ chunkBytes: 64 * 2 ** 19, tileBytes: 2 ** 19, framesPerChunk: 64 }, 2 ** 16), { segmentFrames: 4, segmentBytes: 2 ** 21 });
   // ... by doubling, as far as the chunk divides and stays at least two segments: 6 frames give segments of 2.
   t.like(planBlocks({ chunkBytes: 6 * 2 ** 19, tileBytes: 2 ** 19, framesPerChunk: 6 }, 2 ** 16), { segmentFrames: 2 });
   t.like(planBlocks({ chunkBytes: 4 * 2 ** 19, tileBytes: 2 ** 19, framesPerChunk: 4 }, 2 ** 16), { segmentFrames: 2 });
   // 24 KiB tiles and 64 KiB blocks: 8 tiles (192 KiB = 3 blocks) per segment.
-  t.like(planBlocks({ chunkBytes: 16 * 24576, tileBytes: 24576, framesPerChunk: 16 }, 2 ** 16), { segmentFrames: 8, segmentBytes: 196608, blocks: 6 });
+  t.like(planBlocks({ chunkBytes: 16 * 24576, tileBytes: 24576, framesPerChunk: 16 }, 2 ** 16), { segmentFrames: 8, segmentBytes: 196608 });
 });
 
 test('planBlocks: no plan where segments would not fit the chunk, be the whole chunk, or grow too large', (t) => {
@@ -51,7 +50,7 @@ function compressWhole(src: Uint8Array, s: BloscSettings, room: number): Uint8Ar
 /** The chunk made the streamed way: segments compressed with the plan's request, assembled. */
 function assemble(src: Uint8Array, s: BloscSettings, plan: BlockPlan, request: number): Uint8Array {
   const assembler = new BloscChunkAssembler(plan, 'test chunk');
-  const parts: Uint8Array[] = [new Uint8Array(plan.prefixBytes)];
+  const parts: Uint8Array[] = [new Uint8Array(prefixBytesOf(plan.chunkBytes, plan.blocksize))];
   for (let at = 0; at < src.byteLength; at += plan.segmentBytes) {
     const segment = compressWhole(src.subarray(at, at + plan.segmentBytes), { ...s, blocksize: request }, segmentRoom(plan.segmentBytes, plan.blocksize));
     parts.push(assembler.add(segment).slice());
@@ -149,6 +148,13 @@ native('the assembler refuses segments it cannot join, naming the chunk', (t) =>
   const short = new BloscChunkAssembler(plan, 'chunk 1/0/0/0');
   short.add(good);
   t.throws(() => short.finish(), { message: /chunk 1\/0\/0\/0: 262144 of 1048576 raw bytes/ });
+
+  // A plan whose blocksize comes from the first segment adopts it, then holds every segment to it.
+  const open = new BloscChunkAssembler({ ...plan, blocksize: 0 }, 'chunk 2/0/0/0');
+  t.throws(() => open.prefixBytes, { message: /chunk 2\/0\/0\/0: the blocksize is not known/ });
+  open.add(good);
+  t.is(open.prefixBytes, prefixBytesOf(plan.chunkBytes, plan.blocksize));
+  t.throws(() => open.add(otherBlocks), { message: /blocksize \d+, expected \d+/ });
 
   const over = new BloscChunkAssembler(plan, 'c');
   for (let i = 0; i < 4; i++) over.add(good);

@@ -10,6 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { sinkOf, zarrTransforms, type ZarrChain } from '../src/zarr-transforms.js';
 import type { ZarrStreamOptions } from '../src/options.js';
 import { nativeEngineAvailable } from '../src/codecs/engine.js';
+import { parseBloscHeader } from '../src/codecs/blosc-header.js';
 import { MemoryStore } from '../src/stores/memory-store.js';
 import { bufferingWriter, type StoreWriter } from '../src/stores/store.js';
 import { firstDifference, makeFrames, source, tempDir } from './helpers/frames.js';
@@ -150,4 +151,44 @@ native('a failure mid-stream leaves the stored rows readable and no temporary fi
   const shape = JSON.parse(new TextDecoder().decode(await flaky.get('0/zarr.json'))).shape as number[];
   t.true(shape[0] === 0 || shape[0] === 8, `metadata says ${shape[0]} frames`);
   for (let y = 0; y < 2; y++) for (let x = 0; x < 3; x++) if (shape[0] === 8) t.truthy(flaky.map.get(`0/c/0/0/${y}/${x}`));
+});
+
+// numcodecs picks its blocksize itself (a power of two up to 1 MiB), so wasm segments are whole MiBs: 256 x 128
+// uint16 tiles (64 KiB) and 32 frames per chunk make 2 MiB chunks of two 1 MiB segments.
+const WASM_CHUNKING = { tileWidth: 256, tileHeight: 128, framesPerChunk: 32 };
+
+test('wasm, multiscale: streamed chunks are byte for byte those of whole-chunk compression', async (t) => {
+  for (const zarrVersion of [2, 3] as const) {
+    const compression = { codec: 'lz4' as const, clevel: 1, shuffle: 'byte' as const };
+    const extra = { engine: 'wasm' as const, chunking: WASM_CHUNKING, zarrVersion, multiscale: true };
+    const streamed = await write({ ...extra, compression });
+    const whole = await write({ ...extra, compression: { ...compression, streamBlocks: false } });
+    t.like(streamed.chain[3].blockPlans[0], { blocksize: 0, segmentBytes: 2 ** 20 });
+    const a = await files(streamed.store);
+    const b = await files(whole.store);
+    t.deepEqual([...a.keys()].sort(), [...b.keys()].sort());
+    for (const [key, bytes] of a) t.is(firstDifference(bytes, b.get(key)!), -1, `v${zarrVersion} ${key}: first difference`);
+  }
+});
+
+test('wasm: incompressible frames become stored blocks that zarrita.js and zarr-python read back', async (t) => {
+  const { width, height } = SHAPE;
+  let h = 99;
+  const frames = Array.from({ length: 40 }, () => {
+    const pixels = new Uint16Array(width * height);
+    for (let i = 0; i < pixels.length; i++) pixels[i] = (h = (Math.imul(h, 1103515245) + 12345) >>> 0) >>> 16;
+    return pixels;
+  });
+  const expected = new Uint8Array(frames.length * width * height * 2);
+  frames.forEach((f, i) => expected.set(new Uint8Array(f.buffer), i * f.byteLength));
+  for (const [zarrVersion, codec] of [[2, 'lz4'], [3, 'zstd']] as const) {
+    const store = path.join(await tempDir(), `random-v${zarrVersion}.zarr`);
+    const chain = zarrTransforms(options(store, { engine: 'wasm', chunking: WASM_CHUNKING, zarrVersion, compression: { codec, clevel: 1 } }));
+    t.truthy(chain[3].blockPlans[0]);
+    await pipeline(source(frames), ...chain);
+    const chunk = new Uint8Array(await readFile(path.join(store, '0', ...(zarrVersion === 2 ? ['0', '0', '0', '0'] : ['c', '0', '0', '0', '0']))));
+    t.false(parseBloscHeader(chunk).memcpyed, 'a chunk of blocks, not a plain copy');
+    t.is(firstDifference((await readWithZarrita(store)).bytes, expected), -1, `v${zarrVersion} zarrita.js`);
+    if (zarrVersion === 2 && (await requirePythonZarr(t.log))) t.is(firstDifference((await readWithPython(store)).bytes, expected), -1, 'zarr-python');
+  }
 });

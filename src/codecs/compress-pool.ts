@@ -91,14 +91,14 @@ export class CompressPool {
    * buffer stay detached (length 0) from now on: use `result.raw`, the same memory, afterwards. Input backed by a
    * SharedArrayBuffer is read in place instead and must not change until the promise settles.
    */
-  compress(raw: Uint8Array, settings: BloscSettings, options: { outBytes?: number } = {}): Promise<CompressResult> {
+  compress(raw: Uint8Array, settings: BloscSettings, options: { outBytes?: number; blocked?: boolean } = {}): Promise<CompressResult> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new Error('CompressPool is closed'));
     const s = validateBloscOptions(settings);
     // More room than input + 16 lets c-blosc store an incompressible stream raw inside its block rather than
     // turning the whole output into a plain copy (segments compressed for assembly need real blocks).
     const out = this.takeBuffer(Math.max(raw.byteLength + BLOSC_MAX_OVERHEAD, options.outBytes ?? 0));
-    const job: CompressJob = { id: this.nextId++, raw: raw.buffer, offset: raw.byteOffset, length: raw.byteLength, out, settings: s };
+    const job: CompressJob = { id: this.nextId++, raw: raw.buffer, offset: raw.byteOffset, length: raw.byteLength, out, settings: s, blocked: options.blocked ?? false };
     const transfer = raw.buffer instanceof ArrayBuffer ? [raw.buffer] : [];
     return new Promise<CompressResult>((resolve, reject) => {
       this.queue.push({ job, transfer, resolve, reject });

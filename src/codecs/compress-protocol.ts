@@ -18,6 +18,11 @@ export interface CompressJob {
   /** Where to write the compressed chunk: at least length + 16 bytes, shared with the pool. */
   out: SharedArrayBuffer;
   settings: BloscSettings;
+  /**
+   * The output must be a chunk of blocks (a segment to be joined with others), never a plain copy: where the engine
+   * made one (numcodecs, on incompressible input), the worker writes the blocks stored instead.
+   */
+  blocked: boolean;
 }
 
 export type CompressReply =

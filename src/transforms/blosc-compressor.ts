@@ -1,6 +1,6 @@
 /**
  * BloscCompressor: raw chunks in, Blosc1 chunks out, compressed on a pool of worker threads. Two paths:
- * - Streamed (native engine, when a level's chunks cut into segments of whole Blosc blocks; see codecs/blosc-blocks):
+ * - Streamed (when a level's chunks cut into segments of whole Blosc blocks; see codecs/blosc-blocks):
  *   raw chunk parts arrive frame by frame, are gathered into small reused segment buffers, compressed as each
  *   segment fills, and leave as encoded parts (runs of blocks) in chunk order, the chunk's header and block table
  *   last. No chunk is held whole, raw or compressed, and compression keeps pace with the frames.
@@ -44,7 +44,7 @@ export interface BloscCompressorOptions {
   /** Chunks being compressed at once; default 2 per worker, so no worker waits for the next chunk. */
   maxInFlight?: number;
   /**
-   * The arrays' layouts, by level. With them (and the native engine) chunks are compressed in segments as their
+   * The arrays' layouts, by level. With them chunks are compressed in segments as their
    * frames arrive, wherever a chunk cuts into segments of whole Blosc blocks: `blockPlans` says where, and those
    * levels must receive raw chunk parts. Without them every chunk is compressed whole.
    */
@@ -75,13 +75,12 @@ interface StreamedChunk {
   frames: number | undefined;
 }
 
-/** Per level: the segment plan, its reused segment buffers, and what fills the room of the header and table. */
+/** Per level: the segment plan, the settings segments are compressed with, and its reused segment buffers. */
 interface LevelStreaming {
   plan: BlockPlan;
   settings: BloscSettings;
   segments: BufferPool;
-  /** Zeros standing in for the header and block table until they are known; and a zero segment, for padding. */
-  placeholder: Uint8Array;
+  /** A segment of zeros, for padding the last chunk row (shared, read-only). */
   zeros: Uint8Array | undefined;
 }
 
@@ -253,7 +252,7 @@ export class BloscCompressor extends Transform {
     chunk.segment = undefined;
     chunk.segmentStart = chunk.filled;
     this.inFlight++;
-    this.pool!.compress(input, level.settings, { outBytes: segmentRoom(level.plan.segmentBytes, level.plan.blocksize) }).then(
+    this.pool!.compress(input, level.settings, { outBytes: segmentRoom(level.plan.segmentBytes, level.plan.blocksize), blocked: true }).then(
       (result) => {
         if (input !== level.zeros) level.segments.release(result.raw);
         chunk.done.set(seq, result);
@@ -285,8 +284,8 @@ export class BloscCompressor extends Transform {
         kind: 'chunk-part',
         level: chunk.level,
         coords: chunk.coords,
-        offset: first ? 0 : chunk.plan.prefixBytes + chunk.stored,
-        data: first ? [level.placeholder, blocks] : blocks,
+        offset: first ? 0 : chunk.assembler.prefixBytes + chunk.stored,
+        data: first ? [placeholder(chunk.assembler.prefixBytes), blocks] : blocks,
         encoded: true,
         release: () => result.release(),
       };
@@ -315,8 +314,10 @@ export class BloscCompressor extends Transform {
 }
 
 /**
- * Which levels compress in segments: with the native engine (whose output room we control, so segments always come
- * back as real blocks) and a compressing level, wherever the chunk cuts into equal segments of whole blocks.
+ * Which levels compress in segments: those that compress at all and whose chunks cut into equal segments of whole
+ * blocks. The native engine is asked for the chunk's blocksize and given room enough that segments always come
+ * back as real blocks; numcodecs' blocksize is read from the first segment, and its plain copies are rewritten as
+ * stored blocks by the worker (compress-worker.ts).
  */
 function streamingLevels(
   settings: readonly BloscSettings[],
@@ -324,23 +325,46 @@ function streamingLevels(
   engine: EnginePreference | undefined,
   workers: number | undefined,
 ): (LevelStreaming | undefined)[] {
-  if (resolveEngineName(engine ?? 'auto') !== 'native') return [];
+  const native = resolveEngineName(engine ?? 'auto') === 'native';
   return layouts.map((layout) => {
     const s = settings[layout.level];
     if (!s || s.clevel === 0) return undefined;
-    const blocksize = nativeBlocksize(s, layout.chunkBytes);
-    const plan = blocksize && planBlocks({ chunkBytes: layout.chunkBytes, tileBytes: layout.tileBytes, framesPerChunk: layout.chunk.frames }, blocksize.blocksize);
-    if (!blocksize || !plan) return undefined;
+    const geometry = { chunkBytes: layout.chunkBytes, tileBytes: layout.tileBytes, framesPerChunk: layout.chunk.frames };
+    let plan: BlockPlan | undefined;
+    let request: number;
+    if (native) {
+      const blocksize = nativeBlocksize(s, layout.chunkBytes);
+      plan = blocksize && planBlocks(geometry, blocksize.blocksize);
+      request = blocksize?.request ?? 0;
+    } else {
+      // numcodecs cannot be asked for its blocksize before it has loaded; its automatic ones (typesize 4) are powers
+      // of two up to 1 MiB, so segments of whole MiBs hold whole blocks whichever it picks. A requested blocksize,
+      // or a bit shuffle (which stored blocks cannot reproduce), keeps whole chunks.
+      plan = s.blocksize === 0 && s.shuffle !== 'bit' ? planBlocks(geometry, 0, undefined, undefined, WASM_BLOCK_UNIT) : undefined;
+      request = 0;
+    }
+    if (!plan) return undefined;
     // Segments fill one per open chunk (a chunk row's worth) while the others are being compressed.
     const buffers = layout.tilesPerFrame + 4 * (workers ?? availableParallelism());
     return {
       plan,
-      settings: { ...s, blocksize: blocksize.request },
+      settings: { ...s, blocksize: request },
       segments: new BufferPool(plan.segmentBytes, buffers, (bytes) => new Uint8Array(new SharedArrayBuffer(bytes))),
-      placeholder: new Uint8Array(plan.prefixBytes),
       zeros: undefined,
     };
   });
+}
+
+/** A multiple of every automatic blocksize numcodecs' c-blosc picks (typesize 4: powers of two up to 1 MiB). */
+const WASM_BLOCK_UNIT = 2 ** 20;
+
+const placeholders = new Map<number, Uint8Array>();
+
+/** Zeros that hold the room of a chunk's header and block table until they are known (read-only, shared). */
+function placeholder(bytes: number): Uint8Array {
+  let zeros = placeholders.get(bytes);
+  if (!zeros) placeholders.set(bytes, (zeros = new Uint8Array(bytes)));
+  return zeros;
 }
 
 /** The same settings for every level (the chain's levels share a dtype, so they share a typesize). */
