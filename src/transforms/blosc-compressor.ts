@@ -111,7 +111,7 @@ export class BloscCompressor extends Transform {
     if (this.settings) {
       // Segment outputs are small and many are in flight towards the store: keep them all for reuse.
       const streams = this.blockPlans.some(Boolean);
-      this.pool = new CompressPool({ workers, engine: options.engine, maxIdleBuffers: streams ? 16 + 4 * (workers ?? 2) : undefined });
+      this.pool = new CompressPool({ workers, engine: options.engine, maxIdleBuffers: streams ? 16 + 4 * (workers ?? availableParallelism()) : undefined });
       this.engineName = this.pool.engineName;
     }
     this.workers = this.pool?.size ?? 0;
