@@ -12,6 +12,7 @@ import { BLOSC_CNAMES, BLOSC_SHUFFLES, validateBloscOptions, type BloscCname, ty
 import { resolveEngineName, type EngineName, type EnginePreference } from './codecs/engine.js';
 import { DEVICES, DEVICE_NAMES, isDeviceName, type DeviceName } from './devices.js';
 import { bytesPerPixel } from './dtype.js';
+import { describeValue } from './util/describe-value.js';
 
 /** Blosc1 compression of every chunk. */
 export interface CompressionOptions {
@@ -74,17 +75,11 @@ export class OptionError extends Error {
     readonly value: unknown,
     expectation: string,
   ) {
-    super(`${field} must be ${expectation}, got ${show(value)}`);
+    super(`${field} must be ${expectation}, got ${describeValue(value)}`);
     this.name = 'OptionError';
   }
 }
 
-function show(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'bigint') return `${value}n`;
-  if (typeof value === 'object' && value !== null) return Object.prototype.toString.call(value);
-  return String(value);
-}
 
 function integer(field: string, value: unknown, min: number): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {

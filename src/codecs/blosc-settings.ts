@@ -3,6 +3,7 @@
  * The names follow Zarr's metadata (cname/clevel/shuffle/blocksize/typesize); shuffle uses words
  * because v2 and v3 spell it differently (0|1|2 vs "noshuffle"|"shuffle"|"bitshuffle").
  */
+import { describeValue } from '../util/describe-value.js';
 
 export const BLOSC_CNAMES = ['lz4', 'zstd', 'blosclz', 'zlib'] as const;
 export type BloscCname = (typeof BLOSC_CNAMES)[number];
@@ -42,11 +43,6 @@ export function shuffleCode(shuffle: BloscShuffle): 0 | 1 | 2 {
   return shuffle === 'none' ? 0 : shuffle === 'byte' ? 1 : 2;
 }
 
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'bigint') return `${value}n`;
-  return String(value);
-}
 
 function isIntegerIn(value: unknown, lo: number, hi: number): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= lo && value <= hi;
@@ -59,27 +55,27 @@ function isIntegerIn(value: unknown, lo: number, hi: number): value is number {
  */
 export function validateBloscOptions(opts: BloscOptions = {}): BloscSettings {
   if (opts === null || typeof opts !== 'object') {
-    throw new TypeError(`blosc options must be an object, got ${describe(opts)}`);
+    throw new TypeError(`blosc options must be an object, got ${describeValue(opts)}`);
   }
   const cname = opts.cname ?? BLOSC_DEFAULTS.cname;
   if (typeof cname !== 'string' || !(BLOSC_CNAMES as readonly string[]).includes(cname)) {
-    throw new RangeError(`cname must be one of ${BLOSC_CNAMES.join(', ')}, got ${describe(cname)}`);
+    throw new RangeError(`cname must be one of ${BLOSC_CNAMES.join(', ')}, got ${describeValue(cname)}`);
   }
   const clevel = opts.clevel ?? BLOSC_DEFAULTS.clevel;
   if (!isIntegerIn(clevel, 0, 9)) {
-    throw new RangeError(`clevel must be an integer 0..9, got ${describe(clevel)}`);
+    throw new RangeError(`clevel must be an integer 0..9, got ${describeValue(clevel)}`);
   }
   const shuffle = opts.shuffle ?? BLOSC_DEFAULTS.shuffle;
   if (typeof shuffle !== 'string' || !(BLOSC_SHUFFLES as readonly string[]).includes(shuffle)) {
-    throw new RangeError(`shuffle must be one of ${BLOSC_SHUFFLES.join(', ')}, got ${describe(shuffle)}`);
+    throw new RangeError(`shuffle must be one of ${BLOSC_SHUFFLES.join(', ')}, got ${describeValue(shuffle)}`);
   }
   const blocksize = opts.blocksize ?? BLOSC_DEFAULTS.blocksize;
   if (!isIntegerIn(blocksize, 0, BLOSC_MAX_BUFFERSIZE)) {
-    throw new RangeError(`blocksize must be an integer 0..${BLOSC_MAX_BUFFERSIZE} (0 = automatic), got ${describe(blocksize)}`);
+    throw new RangeError(`blocksize must be an integer 0..${BLOSC_MAX_BUFFERSIZE} (0 = automatic), got ${describeValue(blocksize)}`);
   }
   const typesize = opts.typesize ?? 1;
   if (!isIntegerIn(typesize, 1, BLOSC_MAX_TYPESIZE)) {
-    throw new RangeError(`typesize must be an integer 1..${BLOSC_MAX_TYPESIZE}, got ${describe(typesize)}`);
+    throw new RangeError(`typesize must be an integer 1..${BLOSC_MAX_TYPESIZE}, got ${describeValue(typesize)}`);
   }
   return { cname: cname as BloscCname, clevel, shuffle: shuffle as BloscShuffle, blocksize, typesize };
 }

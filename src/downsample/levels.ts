@@ -3,6 +3,7 @@
  * edge is padded by repeating its last row/column) and keeps the planes, as the seed driver's Zarr storage did.
  */
 import { clampTile, type FrameShape } from '../chunking/layout.js';
+import { describeValue } from '../util/describe-value.js';
 
 /** The next level's frame shape. */
 export function halfShape(shape: FrameShape): FrameShape {
@@ -13,7 +14,7 @@ export function halfShape(shape: FrameShape): FrameShape {
 export function levelShapes(frame: FrameShape, count: number): FrameShape[] {
   assertFrameShape(frame, 'frame');
   if (!Number.isSafeInteger(count) || count < 1) {
-    throw new RangeError(`levels must be a positive integer; got ${describe(count)}`);
+    throw new RangeError(`levels must be a positive integer; got ${describeValue(count)}`);
   }
   const shapes = [{ width: frame.width, height: frame.height, planes: frame.planes }];
   while (shapes.length < count) shapes.push(halfShape(shapes[shapes.length - 1]));
@@ -44,7 +45,7 @@ export function pyramidShapes(frame: FrameShape, tileWidth?: number, tileHeight?
 /** Throws unless `shapes` is a valid pyramid: level 0 any frame, then each level half of the one below. */
 export function assertLevelShapes(shapes: readonly FrameShape[], field = 'levels'): void {
   if (!Array.isArray(shapes) || shapes.length === 0) {
-    throw new RangeError(`${field} must be a positive integer or a non-empty list of level shapes; got ${describe(shapes)}`);
+    throw new RangeError(`${field} must be a positive integer or a non-empty list of level shapes; got ${describeValue(shapes)}`);
   }
   assertFrameShape(shapes[0], `${field}[0]`);
   for (let i = 1; i < shapes.length; i++) {
@@ -52,7 +53,7 @@ export function assertLevelShapes(shapes: readonly FrameShape[], field = 'levels
     const got = shapes[i];
     if (!got || got.width !== want.width || got.height !== want.height || got.planes !== want.planes) {
       throw new RangeError(
-        `${field}[${i}] must be ${shapeText(want)} (half of ${field}[${i - 1}], rounded up); got ${got ? shapeText(got) : describe(got)}`,
+        `${field}[${i}] must be ${shapeText(want)} (half of ${field}[${i - 1}], rounded up); got ${got ? shapeText(got) : describeValue(got)}`,
       );
     }
   }
@@ -63,11 +64,11 @@ export function shapeText(shape: FrameShape): string {
 }
 
 function assertFrameShape(shape: FrameShape, field: string): void {
-  if (typeof shape !== 'object' || shape === null) throw new TypeError(`${field} must be a frame shape {width, height, planes}; got ${describe(shape)}`);
+  if (typeof shape !== 'object' || shape === null) throw new TypeError(`${field} must be a frame shape {width, height, planes}; got ${describeValue(shape)}`);
   for (const key of ['width', 'height', 'planes'] as const) {
     const value = shape[key];
     if (!Number.isSafeInteger(value) || value < 1) {
-      throw new RangeError(`${field}.${key} must be a positive integer; got ${describe(value)}`);
+      throw new RangeError(`${field}.${key} must be a positive integer; got ${describeValue(value)}`);
     }
   }
 }
@@ -75,20 +76,7 @@ function assertFrameShape(shape: FrameShape, field: string): void {
 function assertTile(tile: number | undefined, field: string): void {
   if (tile === undefined) return;
   if (!Number.isSafeInteger(tile) || tile < 0) {
-    throw new RangeError(`${field} must be a non-negative integer (0 means the whole extent); got ${describe(tile)}`);
+    throw new RangeError(`${field} must be a non-negative integer (0 means the whole extent); got ${describeValue(tile)}`);
   }
 }
 
-export function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'bigint') return `${value}n`;
-  if (Array.isArray(value)) return `an array of ${value.length}`;
-  if (typeof value === 'object' && value !== null) {
-    try {
-      return JSON.stringify(value);
-    } catch {
-      return String(value);
-    }
-  }
-  return String(value);
-}

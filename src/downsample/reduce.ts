@@ -13,8 +13,9 @@
  */
 import { DTYPES, allocPixels, isDType, type DType, type PixelArray } from '../dtype.js';
 import type { FrameShape } from '../chunking/layout.js';
-import { describe, halfShape } from './levels.js';
+import { halfShape } from './levels.js';
 import { nativeKernels } from './native-kernels.js';
+import { describeValue } from '../util/describe-value.js';
 
 export const DOWNSAMPLE_METHODS = ['mean', 'min', 'max', 'decimate'] as const;
 export type DownsampleMethod = (typeof DOWNSAMPLE_METHODS)[number];
@@ -26,7 +27,7 @@ export function parseDownsampleMethod(value: unknown, field = 'downsampleMethod'
   if (typeof value === 'string' && (DOWNSAMPLE_METHODS as readonly string[]).includes(value)) {
     return value as DownsampleMethod;
   }
-  throw new RangeError(`${field} must be one of ${DOWNSAMPLE_METHODS.join(', ')}; got ${describe(value)}`);
+  throw new RangeError(`${field} must be one of ${DOWNSAMPLE_METHODS.join(', ')}; got ${describeValue(value)}`);
 }
 
 type SmallPixels = Uint8Array | Int8Array | Uint16Array | Int16Array;
@@ -63,7 +64,7 @@ export interface ReducerOptions {
 }
 
 export function reducerFor(dtype: DType, method: DownsampleMethod, options: ReducerOptions = {}): Reducer {
-  if (!isDType(dtype)) throw new TypeError(`dtype must be one of ${DTYPES.join(', ')}; got ${describe(dtype)}`);
+  if (!isDType(dtype)) throw new TypeError(`dtype must be one of ${DTYPES.join(', ')}; got ${describeValue(dtype)}`);
   switch (method) {
     case 'mean':
       return meanReducer(dtype, options.native ?? true);

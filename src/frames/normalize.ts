@@ -19,7 +19,7 @@ export class FrameMismatchError extends Error {
   }
 }
 
-function describe(width: unknown, height: unknown, planes: unknown, dtype: unknown): string {
+function frameShapeText(width: unknown, height: unknown, planes: unknown, dtype: unknown): string {
   return `${width}x${height}x${planes} ${dtype}`;
 }
 
@@ -30,7 +30,7 @@ function describe(width: unknown, height: unknown, planes: unknown, dtype: unkno
  */
 export function normalizeFrame(input: FrameInput | FrameMessage, t: number, expected: ExpectedFrame): FrameMessage {
   if (isFrameMessage(input)) return input;
-  const want = describe(expected.width, expected.height, expected.planes, expected.dtype);
+  const want = frameShapeText(expected.width, expected.height, expected.planes, expected.dtype);
   const wantBytes = expected.width * expected.height * expected.planes * bytesPerPixel(expected.dtype);
   const wantText = `${want} (${wantBytes} bytes)`;
   let data: ArrayBufferView;
@@ -40,11 +40,11 @@ export function normalizeFrame(input: FrameInput | FrameMessage, t: number, expe
     const { width, height, dtype } = input;
     const planes = input.planes ?? 1;
     if (width !== expected.width || height !== expected.height || planes !== expected.planes || dtype !== expected.dtype) {
-      throw new FrameMismatchError(t, wantText, describe(width, height, planes, isDType(dtype) ? dtype : JSON.stringify(dtype)));
+      throw new FrameMismatchError(t, wantText, frameShapeText(width, height, planes, isDType(dtype) ? dtype : JSON.stringify(dtype)));
     }
     data = input.data;
   } else {
-    throw new FrameMismatchError(t, `a Frame object or a TypedArray (${wantText})`, describeValue(input));
+    throw new FrameMismatchError(t, `a Frame object or a TypedArray (${wantText})`, describeInput(input));
   }
   const arrayType = dtypeOfArray(data);
   const isBytes = data instanceof Uint8Array || (data.constructor === Uint8ClampedArray) || data instanceof DataView;
@@ -70,7 +70,7 @@ export function isFrameMessage(value: unknown): value is FrameMessage {
   return value !== null && typeof value === 'object' && (value as { kind?: unknown }).kind === 'frame';
 }
 
-function describeValue(value: unknown): string {
+function describeInput(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value !== 'object') return `${typeof value} ${JSON.stringify(value)}`;
   return `an object without a TypedArray "data" field (${value.constructor?.name ?? 'Object'})`;

@@ -8,7 +8,7 @@
  * The frame interval is unknown here, so t carries no unit (units are optional in both versions).
  */
 import { DEFAULT_DOWNSAMPLE_METHOD, parseDownsampleMethod, type DownsampleMethod } from '../downsample/reduce.js';
-import { describe } from '../downsample/levels.js';
+import { describeValue } from '../util/describe-value.js';
 
 export interface OmeOptions {
   /** Number of levels, level 0 included (1 when multiscale is off). */
@@ -73,21 +73,21 @@ export function omeAttributesV3(options: OmeOptions): OmeAttributesV3 {
 
 /** The version-independent multiscale entry. */
 export function omeMultiscale(options: OmeOptions): OmeMultiscale {
-  if (typeof options !== 'object' || options === null) throw new TypeError(`OME metadata options must be an object; got ${describe(options)}`);
+  if (typeof options !== 'object' || options === null) throw new TypeError(`OME metadata options must be an object; got ${describeValue(options)}`);
   const { levels } = options;
   if (!Number.isSafeInteger(levels) || levels < 1 || levels > 64) {
-    throw new RangeError(`levels must be an integer from 1 to 64; got ${describe(levels)}`);
+    throw new RangeError(`levels must be an integer from 1 to 64; got ${describeValue(levels)}`);
   }
   const scale = options.pixelScaleUm ?? { x: 1, y: 1 };
-  if (typeof scale !== 'object' || scale === null) throw new TypeError(`pixelScaleUm must be {x, y} in micrometers; got ${describe(scale)}`);
+  if (typeof scale !== 'object' || scale === null) throw new TypeError(`pixelScaleUm must be {x, y} in micrometers; got ${describeValue(scale)}`);
   for (const key of ['x', 'y'] as const) {
     if (typeof scale[key] !== 'number' || !Number.isFinite(scale[key]) || scale[key] <= 0) {
-      throw new RangeError(`pixelScaleUm.${key} must be a positive finite number of micrometers; got ${describe(scale[key])}`);
+      throw new RangeError(`pixelScaleUm.${key} must be a positive finite number of micrometers; got ${describeValue(scale[key])}`);
     }
   }
   const method = parseDownsampleMethod(options.method ?? DEFAULT_DOWNSAMPLE_METHOD, 'method');
   const name = options.name ?? 'image';
-  if (typeof name !== 'string') throw new TypeError(`name must be a string; got ${describe(name)}`);
+  if (typeof name !== 'string') throw new TypeError(`name must be a string; got ${describeValue(name)}`);
 
   const datasets: OmeDataset[] = [];
   for (let level = 0; level < levels; level++) {

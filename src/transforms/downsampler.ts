@@ -13,11 +13,12 @@ import { bytesPerPixel, isDType, viewPixels, type DType, type PixelArray } from 
 import type { FrameInput, FrameMessage } from '../messages.js';
 import { isFrameMessage, normalizeFrame } from '../frames/normalize.js';
 import type { FrameShape } from '../chunking/layout.js';
-import { assertLevelShapes, describe, levelShapes, shapeText } from '../downsample/levels.js';
+import { assertLevelShapes, levelShapes, shapeText } from '../downsample/levels.js';
 import { parseDownsampleMethod, type DownsampleMethod } from '../downsample/reduce.js';
 import { PyramidBuilder } from '../downsample/pyramid.js';
 import { DownsampleThread } from '../downsample/downsample-thread.js';
 import { nativeReduction } from '../downsample/native-kernels.js';
+import { describeValue } from '../util/describe-value.js';
 
 export interface DownsamplerOptions {
   /** Number of levels, level 0 included (shapes follow from the first frame), or the shapes from pyramidShapes. */
@@ -57,16 +58,16 @@ export class Downsampler extends Transform {
     // Every queued message pins a whole frame: keep the queues to a frame or two.
     super({ objectMode: true, writableHighWaterMark: 1, readableHighWaterMark: 2 });
     if (typeof options !== 'object' || options === null) {
-      throw new TypeError(`Downsampler options must be an object; got ${describe(options)}`);
+      throw new TypeError(`Downsampler options must be an object; got ${describeValue(options)}`);
     }
     this.method = parseDownsampleMethod(options.method, 'method');
-    if (options.dtype !== undefined && !isDType(options.dtype)) throw new TypeError(`dtype must be a supported dtype; got ${describe(options.dtype)}`);
-    if (options.worker !== undefined && typeof options.worker !== 'boolean') throw new TypeError(`worker must be true or false; got ${describe(options.worker)}`);
+    if (options.dtype !== undefined && !isDType(options.dtype)) throw new TypeError(`dtype must be a supported dtype; got ${describeValue(options.dtype)}`);
+    if (options.worker !== undefined && typeof options.worker !== 'boolean') throw new TypeError(`worker must be true or false; got ${describeValue(options.worker)}`);
     this.inputDType = options.dtype;
     this.workerOption = options.worker;
     if (typeof options.levels === 'number') {
       if (!Number.isSafeInteger(options.levels) || options.levels < 1) {
-        throw new RangeError(`levels must be a positive integer; got ${describe(options.levels)}`);
+        throw new RangeError(`levels must be a positive integer; got ${describeValue(options.levels)}`);
       }
       this.levelCount = options.levels;
     } else {
@@ -146,10 +147,10 @@ export class Downsampler extends Transform {
   /** Validates a level-0 frame (the first one fixes dtype and shapes). */
   private check(message: FrameMessage): void {
     if (typeof message !== 'object' || message === null || message.kind !== 'frame') {
-      throw new TypeError(`Downsampler expects FrameMessages ({kind: 'frame', ...}); got ${describe(message)}`);
+      throw new TypeError(`Downsampler expects FrameMessages ({kind: 'frame', ...}); got ${describeValue(message)}`);
     }
-    if (message.level !== 0) throw new RangeError(`Downsampler expects level-0 frames; got level ${describe(message.level)} (t=${message.t})`);
-    if (!isDType(message.dtype)) throw new TypeError(`frame dtype must be a supported dtype; got ${describe(message.dtype)} (t=${message.t})`);
+    if (message.level !== 0) throw new RangeError(`Downsampler expects level-0 frames; got level ${describeValue(message.level)} (t=${message.t})`);
+    if (!isDType(message.dtype)) throw new TypeError(`frame dtype must be a supported dtype; got ${describeValue(message.dtype)} (t=${message.t})`);
     if (this.dtype === undefined) this.start(message);
     if (message.dtype !== this.dtype) {
       throw new TypeError(`frame dtype must stay ${this.dtype} for the whole stream; got ${message.dtype} at t=${message.t}`);
@@ -157,13 +158,13 @@ export class Downsampler extends Transform {
     const shape = this.levelShapes![0]!;
     for (const key of ['width', 'height', 'planes'] as const) {
       if (message[key] !== shape[key]) {
-        throw new RangeError(`frame ${key} must be ${shape[key]} (level 0 is ${shapeText(shape)}); got ${describe(message[key])} at t=${message.t}`);
+        throw new RangeError(`frame ${key} must be ${shape[key]} (level 0 is ${shapeText(shape)}); got ${describeValue(message[key])} at t=${message.t}`);
       }
     }
     const bpp = bytesPerPixel(this.dtype!);
     const expected = shape.width * shape.height * shape.planes * bpp;
     if (!(message.bytes instanceof Uint8Array) || message.bytes.byteLength !== expected) {
-      const got = message.bytes instanceof Uint8Array ? `${message.bytes.byteLength} bytes` : describe(message.bytes);
+      const got = message.bytes instanceof Uint8Array ? `${message.bytes.byteLength} bytes` : describeValue(message.bytes);
       throw new RangeError(`frame bytes must hold ${expected} bytes (${shapeText(shape)}, ${this.dtype}); got ${got} at t=${message.t}`);
     }
   }
