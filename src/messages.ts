@@ -4,6 +4,7 @@
  * Every message carries the pyramid level it belongs to, so one linear pipeline carries all levels.
  */
 import type { DType, PixelArray } from './dtype.js';
+import type { ArrayLayout } from './chunking/layout.js';
 
 /**
  * What a user's source may push: a described frame, or a bare TypedArray/Buffer whose shape the options declare.
@@ -99,6 +100,12 @@ export interface ChunkPartMessage {
   complete?: { totalBytes?: number; frames: number; head?: Uint8Array };
   /** True when the parts are a codec's output (the blocks of a Blosc chunk compressed as it filled). */
   encoded?: boolean;
+  /**
+   * Instead of bytes (`data` is then empty): the tile's region of its frame, for a consumer that copies tiles into
+   * buffers of its own (a compressor filling segments), so no views of the frame's rows are made. The part stands
+   * for the full tile (`tileBytes`, padding included). Stores never see such parts.
+   */
+  region?: { frame: Uint8Array; layout: ArrayLayout; region: TileRegion };
   release?: () => void;
 }
 

@@ -32,10 +32,10 @@ export function zarrTransforms(options: ZarrStreamOptions): ZarrChain {
   const downsampler = new Downsampler({ levels: layouts.map((layout) => layout.frame), method: resolved.downsampleMethod, dtype: resolved.dtype });
   const splitter = new TileSplitter({ layouts });
   // Without a codec nothing needs a whole chunk: raw chunks stream to the store tile by tile.
-  // With the native engine, chunks are compressed in segments as their frames arrive (where they cut into whole Blosc
-  // blocks): those levels get raw parts from the accumulator, like uncompressed chunks.
+  // Chunks are compressed in segments as their frames arrive (where they cut into whole Blosc blocks): those levels
+  // get parts from the accumulator, naming each tile's region for the compressor to copy into its segments.
   const compressor = new BloscCompressor({ settings: resolved.blosc, workers: resolved.workers, engine: resolved.engine, layouts, streamBlocks: resolved.streamBlocks });
-  const modes = layouts.map((layout): AccumulateMode => (!resolved.blosc || compressor.blockPlans[layout.level] ? 'parts' : 'whole'));
+  const modes = layouts.map((layout): AccumulateMode => (!resolved.blosc ? 'parts' : compressor.blockPlans[layout.level] ? 'regions' : 'whole'));
   const wholeChunks = modes[0] === 'whole';
   // Whole chunks are large: one spare per worker lets the next chunk row start while this one compresses, and the
   // sink writes a few at a time. Together they keep writer memory within ~1.5 chunk rows (docs/benchmarks.md).

@@ -11,6 +11,10 @@ import { sinkOf, zarrTransforms, type ZarrChain } from '../src/zarr-transforms.j
 import type { ZarrStreamOptions } from '../src/options.js';
 import { nativeEngineAvailable } from '../src/codecs/engine.js';
 import { parseBloscHeader } from '../src/codecs/blosc-header.js';
+import { resolveLayout } from '../src/chunking/layout.js';
+import { TileSplitter } from '../src/transforms/tile-splitter.js';
+import { ChunkAccumulator } from '../src/transforms/chunk-accumulator.js';
+import { ZarrSink } from '../src/sinks/zarr-sink.js';
 import { MemoryStore } from '../src/stores/memory-store.js';
 import { bufferingWriter, type StoreWriter } from '../src/stores/store.js';
 import { firstDifference, makeFrames, source, tempDir } from './helpers/frames.js';
@@ -191,4 +195,18 @@ test('wasm: incompressible frames become stored blocks that zarrita.js and zarr-
     t.is(firstDifference((await readWithZarrita(store)).bytes, expected), -1, `v${zarrVersion} zarrita.js`);
     if (zarrVersion === 2 && (await requirePythonZarr(t.log))) t.is(firstDifference((await readWithPython(store)).bytes, expected), -1, 'zarr-python');
   }
+});
+
+test('a tile-region part that reaches the sink is refused with the chunk key', async (t) => {
+  const layouts = [resolveLayout({ width: 16, height: 8, planes: 1 }, 'uint16', { framesPerChunk: 2 }).layout];
+  const store = new MemoryStore();
+  await t.throwsAsync(
+    pipeline(
+      source(makeFrames(2, 16, 8, 1, 'uint16').frames),
+      new TileSplitter({ layouts }),
+      new ChunkAccumulator({ layouts, mode: 'regions' }),
+      new ZarrSink({ store, zarrVersion: 3, layouts }),
+    ),
+    { message: /chunk 0\/c\/0\/0\/0\/0: a part that names a tile region reached the sink/ },
+  );
 });

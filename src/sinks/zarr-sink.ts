@@ -157,6 +157,7 @@ export class ZarrSink extends Writable {
   private async writePart(part: ChunkPartMessage): Promise<void> {
     const layout = this.layoutOf(part);
     const key = chunkKey(this.zarrVersion, layout.path, part.coords);
+    if (part.region) throw new Error(`chunk ${key}: a part that names a tile region reached the sink; use ChunkAccumulator mode 'parts' for raw chunks`);
     let writer = this.writers.get(key);
     if (!writer) {
       if (part.offset !== 0 && !part.complete) throw new Error(`chunk ${key}: first part starts at byte ${part.offset}, not 0`);

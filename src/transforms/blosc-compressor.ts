@@ -13,6 +13,7 @@
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import type { ArrayLayout } from '../chunking/layout.js';
+import { copyTile } from '../chunking/tiles.js';
 import { BloscChunkAssembler, planBlocks, segmentRoom, type BlockPlan } from '../codecs/blosc-blocks.js';
 import { nativeBlocksize } from '../codecs/blosc-native.js';
 import { CompressPool, type CompressResult } from '../codecs/compress-pool.js';
@@ -215,6 +216,17 @@ export class BloscCompressor extends Transform {
       this.open.set(key, chunk);
     }
     if (part.offset !== chunk.filled) throw new Error(`chunk ${key} (level/t/c/y/x): part at byte ${part.offset}, expected ${chunk.filled}`);
+    if (part.region) {
+      // A tile named by its region: copied (and padded) straight from the frame, row by row, into the segment.
+      const { frame, layout, region } = part.region;
+      if (!chunk.segment) {
+        const buffer = level.segments.acquire();
+        chunk.segment = buffer instanceof Uint8Array ? buffer : await buffer;
+      }
+      copyTile(frame, layout, region, chunk.segment, chunk.filled - chunk.segmentStart);
+      chunk.filled += layout.tileBytes;
+      if (chunk.filled - chunk.segmentStart === plan.segmentBytes) this.send(chunk, level, chunk.segment);
+    }
     for (const piece of part.data instanceof Uint8Array ? [part.data] : part.data) {
       for (let at = 0; at < piece.byteLength; ) {
         if (!chunk.segment) {

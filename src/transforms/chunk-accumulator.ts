@@ -5,6 +5,8 @@
  * - 'parts' (raw chunks, or a compressor that compresses chunks as they fill): a raw chunk is C ordered
  *   (t, c, y, x), so frame t's tile is one contiguous slab of it. Each tile goes out at once as a ChunkPartMessage;
  *   no chunk is ever held whole, so memory is a few tiles whatever the chunk size.
+ * - 'regions' (a compressor that gathers tiles into segments follows): the same parts, naming each tile's region of
+ *   its frame instead of carrying bytes, so the one copy of the pixels is the consumer's.
  * - 'whole' (a codec that needs whole chunks follows): tiles are copied into pooled chunk buffers, and a chunk goes
  *   out once its last frame is in (or at the end of the stream, padded with the fill value).
  */
@@ -14,7 +16,7 @@ import { copyTile, contiguousTileView, tileRowViews } from '../chunking/tiles.js
 import type { Bytes, ChunkMessage, ChunkPartMessage, TileMessage } from '../messages.js';
 import { BufferPool } from '../util/buffer-pool.js';
 
-export type AccumulateMode = 'parts' | 'whole';
+export type AccumulateMode = 'parts' | 'regions' | 'whole';
 
 export interface ChunkAccumulatorOptions {
   layouts: readonly ArrayLayout[];
@@ -52,12 +54,13 @@ export class ChunkAccumulator extends Transform {
   constructor(options: ChunkAccumulatorOptions) {
     const tiles = options.layouts[0]?.tilesPerFrame ?? 1;
     const modeOf = (level: number): AccumulateMode => (typeof options.mode === 'string' ? options.mode : (options.mode[level] ?? 'whole'));
-    super({ objectMode: true, writableHighWaterMark: tiles, readableHighWaterMark: modeOf(0) === 'parts' ? tiles : 1 });
+    super({ objectMode: true, writableHighWaterMark: tiles, readableHighWaterMark: modeOf(0) === 'whole' ? 1 : tiles });
     this.levels = options.layouts.map((layout) => {
       const mode = modeOf(layout.level);
-      const size = mode === 'parts' ? layout.tileBytes : layout.chunkBytes;
+      // Pools allocate on demand: 'regions' never asks.
+      const size = mode === 'whole' ? layout.chunkBytes : layout.tileBytes;
       const max =
-        mode === 'parts'
+        mode !== 'whole'
           ? (options.tileBuffers ?? 2 * layout.tilesPerFrame)
           : layout.tilesPerFrame + Math.min(layout.level === 0 ? Infinity : 1, options.spareChunks ?? Math.ceil(layout.tilesPerFrame / 2));
       return { layout, mode, pool: new BufferPool(size, Math.max(1, max)), open: new Map(), frames: 0 };
@@ -79,6 +82,20 @@ export class ChunkAccumulator extends Transform {
     const coords = chunkCoords(layout, tile.t, tile.tile);
     const slot = tile.t % layout.chunk.frames;
     const lastFrameOfChunk = slot === layout.chunk.frames - 1;
+    if (state.mode === 'regions') {
+      const part: ChunkPartMessage = {
+        kind: 'chunk-part',
+        level: tile.level,
+        coords,
+        offset: slot * layout.tileBytes,
+        data: NO_BYTES,
+        region: { frame: tile.frame.bytes, layout, region: tile.region },
+      };
+      if (lastFrameOfChunk) part.complete = { totalBytes: layout.chunkBytes, frames: layout.chunk.frames };
+      this.push(part);
+      callback();
+      return;
+    }
     if (state.mode === 'parts') {
       // Unpadded tiles go out as views of the frame (one run, or its rows): the store's write is their only copy.
       const view = contiguousTileView(tile.frame.bytes, layout, tile.region) ?? tileRowViews(tile.frame.bytes, layout, tile.region);
@@ -132,6 +149,7 @@ export class ChunkAccumulator extends Transform {
         }
         state.open.clear();
       } else if (tail !== 0) {
+        // 'parts' and 'regions' alike.
         // The last chunk row is short: close each of its chunks with an empty part that says where it ends.
         const t = Math.floor(state.frames / layout.chunk.frames);
         for (let c = 0; c < layout.grid.planes; c++) {
@@ -175,6 +193,8 @@ export class ChunkAccumulator extends Transform {
     this.push(message);
   }
 }
+
+const NO_BYTES = new Uint8Array(0);
 
 /** Runs `use` with a pooled buffer, now if one is free, else once one is released (that wait is the backpressure). */
 function withBuffer(pool: BufferPool, callback: TransformCallback, use: (buffer: Uint8Array) => void): void {
