@@ -83,8 +83,16 @@ test('--device, --compression, --clevel, --shuffle and --workers set the codec; 
   const summary = JSON.parse(run.stdout);
   t.like(summary.compression, { id: 'blosc', cname: 'zstd', clevel: 4, shuffle: 2, workers: 1 });
   t.true(['native', 'wasm'].includes(summary.compression.engine));
+  // Chunks this small are compressed whole; 64 KiB tiles in 16 MiB chunks are compressed as frames arrive.
+  t.deepEqual(summary.compression.streamedLevels, []);
   t.is(summary.zarrVersion, 2);
   t.is(firstDifference((await readWithZarrita(out)).bytes, makeFrames(3, 40, 30, 1, 'uint16').bytes), -1);
+  const streamedOut = path.join(dir, 'streamed.zarr');
+  const streamed = await cli(['write', streamedOut, '--frames', '40', '--width', '256', '--height', '128', '--tile-width', '256', '--tile-height', '128',
+    '--compression', 'lz4', '--workers', '2']);
+  t.is(streamed.code, 0, streamed.stderr);
+  t.regex(streamed.stdout, /engine on 2 worker threads, compressed as frames arrive \(levels 0\)/);
+  t.is(firstDifference((await readWithZarrita(streamedOut)).bytes, makeFrames(40, 256, 128, 1, 'uint16').bytes), -1);
   const cases: Array<[string[], RegExp]> = [
     [['--device', 'Foo'], /--device must be one of Zarr, .*got "Foo"/],
     [['--compression', 'snappy'], /--compression must be one of lz4, zstd, blosclz, zlib, got "snappy"/],

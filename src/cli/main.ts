@@ -205,7 +205,9 @@ async function runWrite(args: WriteArgs, demo: boolean): Promise<void> {
     shape: arrayShape(layout, frames),
     chunks: chunkShape(layout),
     dtype: layout.dtype,
-    compression: chain[3].engineName ? { ...sink.codecs.v2Compressor, engine: chain[3].engineName, workers: chain[3].workers } : 'none',
+    compression: chain[3].engineName
+      ? { ...sink.codecs.v2Compressor, engine: chain[3].engineName, workers: chain[3].workers, streamedLevels: streamedLevels(chain[3].blockPlans, sink.layouts.length) }
+      : 'none',
     levels: sink.layouts.map((level, index) => ({ path: level.path, shape: arrayShape(level, sink.progress.frames[index]!), chunks: chunkShape(level) })),
     chunkFiles: sink.progress.chunks,
     rawBytes,
@@ -230,9 +232,15 @@ async function runWrite(args: WriteArgs, demo: boolean): Promise<void> {
 /** The ratio compares each stored chunk with its raw size (padding included), across all levels. */
 function compressionText(compression: 'none' | Record<string, unknown>, rawBytes: number, storedBytes: number): string {
   if (compression === 'none') return 'none';
-  const { cname, clevel, shuffle, engine, workers } = compression;
+  const { cname, clevel, shuffle, engine, workers, streamedLevels: streamed } = compression;
   const ratio = storedBytes > 0 ? (rawBytes / storedBytes).toFixed(2) : '-';
-  return `blosc ${cname} clevel ${clevel} shuffle ${['none', 'byte', 'bit'][shuffle as number]}, ratio ${ratio}, ${engine} engine on ${workers} worker threads`;
+  const how = (streamed as number[]).length > 0 ? `, compressed as frames arrive (levels ${(streamed as number[]).join(', ')})` : ', whole chunks';
+  return `blosc ${cname} clevel ${clevel} shuffle ${['none', 'byte', 'bit'][shuffle as number]}, ratio ${ratio}, ${engine} engine on ${workers} worker threads${how}`;
+}
+
+/** The levels whose chunks were compressed in segments as their frames arrived (docs/compression.md). */
+function streamedLevels(plans: readonly unknown[], levels: number): number[] {
+  return Array.from({ length: levels }, (_, level) => level).filter((level) => plans[level] !== undefined);
 }
 
 function isZarrRoot(dir: string): boolean {
