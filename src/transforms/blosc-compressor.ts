@@ -1,7 +1,8 @@
 /**
  * BloscCompressor: raw chunks in, Blosc1 chunks out, compressed on a pool of worker threads. Two paths:
  * - Streamed (when a level's chunks cut into segments of whole Blosc blocks; see codecs/blosc-blocks):
- *   raw chunk parts arrive frame by frame, are gathered into small reused segment buffers, compressed as each
+ *   tiles arrive frame by frame (as regions of their frames, or raw parts), are copied into small reused segment
+ *   buffers, compressed as each
  *   segment fills, and leave as encoded parts (runs of blocks) in chunk order, the chunk's header and block table
  *   last. No chunk is held whole, raw or compressed, and compression keeps pace with the frames.
  * - Whole chunks: chunks travel to the workers and back by transfer, not copy; the raw buffer goes back to the
