@@ -210,3 +210,27 @@ test('a tile-region part that reaches the sink is refused with the chunk key', a
     { message: /chunk 0\/c\/0\/0\/0\/0: a part that names a tile region reached the sink/ },
   );
 });
+
+test('planes split across chunks and ragged edge tiles: streamed chunks read back pixel for pixel, both engines', async (t) => {
+  // 2 of 3 planes per chunk and 300 x 200 frames in 128 x 128 tiles: every chunk of the last column, row and plane
+  // is padded. A tile is 64 KiB, so segments are 32 frames (2 MiB) and a 64-frame chunk is two of them.
+  const shape = { frames: 70, width: 300, height: 200, planes: 3 };
+  const { frames, bytes } = makeFrames(shape.frames, shape.width, shape.height, shape.planes, 'uint16');
+  for (const engine of nativeEngineAvailable() ? (['native', 'wasm'] as const) : (['wasm'] as const)) {
+    const store = path.join(await tempDir(), `planes-${engine}.zarr`);
+    const chain = zarrTransforms({
+      store,
+      dtype: 'uint16',
+      width: shape.width,
+      height: shape.height,
+      planes: shape.planes,
+      chunking: { tileWidth: 128, tileHeight: 128, tilePlanes: 2, framesPerChunk: 64 },
+      compression: { codec: 'zstd', clevel: 1 },
+      engine,
+      workers: 2,
+    });
+    t.like(chain[3].blockPlans[0], { segmentFrames: 32 }, engine);
+    await pipeline(source(frames), ...chain);
+    t.is(firstDifference((await readWithZarrita(store)).bytes, bytes), -1, engine);
+  }
+});
