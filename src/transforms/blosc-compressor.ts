@@ -59,7 +59,6 @@ export interface BloscCompressorOptions {
 interface StreamedChunk {
   level: number;
   coords: readonly [number, number, number, number];
-  plan: BlockPlan;
   assembler: BloscChunkAssembler;
   /** The segment being filled, and its start in the chunk's raw bytes. */
   segment: Uint8Array | undefined;
@@ -203,7 +202,6 @@ export class BloscCompressor extends Transform {
       chunk = {
         level: part.level,
         coords: part.coords,
-        plan,
         assembler: new BloscChunkAssembler(plan, `chunk ${part.coords.join('/')} of level ${part.level}`),
         segment: undefined,
         segmentStart: 0,
@@ -220,26 +218,19 @@ export class BloscCompressor extends Transform {
     if (part.region) {
       // A tile named by its region: copied (and padded) straight from the frame, row by row, into the segment.
       const { frame, layout, region } = part.region;
-      if (!chunk.segment) {
-        const buffer = level.segments.acquire();
-        chunk.segment = buffer instanceof Uint8Array ? buffer : await buffer;
-      }
-      copyTile(frame, layout, region, chunk.segment, chunk.filled - chunk.segmentStart);
-      chunk.filled += layout.tileBytes;
-      if (chunk.filled - chunk.segmentStart === plan.segmentBytes) this.send(chunk, level, chunk.segment);
+      const segment = this.segmentOf(chunk, level);
+      copyTile(frame, layout, region, segment instanceof Uint8Array ? segment : await segment, chunk.filled - chunk.segmentStart);
+      this.filledBy(chunk, level, layout.tileBytes);
     }
     for (const piece of part.data instanceof Uint8Array ? [part.data] : part.data) {
       for (let at = 0; at < piece.byteLength; ) {
-        if (!chunk.segment) {
-          const buffer = level.segments.acquire();
-          chunk.segment = buffer instanceof Uint8Array ? buffer : await buffer;
-        }
+        const ready = this.segmentOf(chunk, level);
+        const segment = ready instanceof Uint8Array ? ready : await ready;
         const into = chunk.filled - chunk.segmentStart;
         const n = Math.min(plan.segmentBytes - into, piece.byteLength - at);
-        chunk.segment.set(n === piece.byteLength ? piece : piece.subarray(at, at + n), into);
-        chunk.filled += n;
+        segment.set(n === piece.byteLength ? piece : piece.subarray(at, at + n), into);
         at += n;
-        if (chunk.filled - chunk.segmentStart === plan.segmentBytes) this.send(chunk, level, chunk.segment);
+        this.filledBy(chunk, level, n);
       }
     }
     part.release?.();
@@ -257,6 +248,23 @@ export class BloscCompressor extends Transform {
     }
     chunk.frames = part.complete.frames;
     this.open.delete(key);
+  }
+
+  /**
+   * The segment being filled, taking a buffer from the level's pool when none is: at once when one is free, else a
+   * promise (that wait is backpressure).
+   */
+  private segmentOf(chunk: StreamedChunk, level: LevelStreaming): Uint8Array | Promise<Uint8Array> {
+    if (chunk.segment) return chunk.segment;
+    const buffer = level.segments.acquire();
+    if (buffer instanceof Uint8Array) return (chunk.segment = buffer);
+    return buffer.then((ready) => (chunk.segment = ready));
+  }
+
+  /** Counts `bytes` more into the chunk's segment, and sends the segment off once it is full. */
+  private filledBy(chunk: StreamedChunk, level: LevelStreaming, bytes: number): void {
+    chunk.filled += bytes;
+    if (chunk.segment && chunk.filled - chunk.segmentStart === level.plan.segmentBytes) this.send(chunk, level, chunk.segment);
   }
 
   /** Compresses the chunk's next segment (`input`: a pooled segment buffer, or the shared zero segment). */
