@@ -119,11 +119,7 @@ class FileWriter implements StoreWriter {
   append(data: Bytes): Promise<void> {
     const at = this.position;
     this.position += byteLengthOf(data);
-    const write = this.handle.then((fh) => writeAllAt(fh, data, at)).catch(failWithKey(this.key));
-    this.pending.add(write);
-    const settled = (): void => void this.pending.delete(write);
-    write.then(settled, settled);
-    return write;
+    return this.track(this.handle.then((fh) => writeAllAt(fh, data, at)).catch(failWithKey(this.key)));
   }
 
   async overwrite(offset: number, data: Uint8Array): Promise<void> {
@@ -132,7 +128,11 @@ class FileWriter implements StoreWriter {
     if (offset + data.byteLength > this.position) {
       throw withKey(new RangeError(`overwrite of bytes ${offset}..${offset + data.byteLength} past the ${this.position} appended`), this.key);
     }
-    const write = this.handle.then((fh) => writeAllAt(fh, data, offset)).catch(failWithKey(this.key));
+    return this.track(this.handle.then((fh) => writeAllAt(fh, data, offset)).catch(failWithKey(this.key)));
+  }
+
+  /** Keeps `write` among the writes commit() and abort() wait for, until it settles. */
+  private track(write: Promise<void>): Promise<void> {
     this.pending.add(write);
     const settled = (): void => void this.pending.delete(write);
     write.then(settled, settled);

@@ -63,7 +63,7 @@ export function bufferingWriter(store: Store, key: string): StoreWriter {
       await store.set(key, value);
     },
     async overwrite(offset, data) {
-      if (offset + data.byteLength > length) throw new RangeError(`store key ${JSON.stringify(key)}: overwrite of bytes ${offset}..${offset + data.byteLength} past the ${length} appended`);
+      if (offset + data.byteLength > length) throw withKey(new RangeError(`overwrite of bytes ${offset}..${offset + data.byteLength} past the ${length} appended`), key);
       patches.push([offset, data.slice()]);
     },
     async abort() {
