@@ -1,10 +1,10 @@
 /**
  * ChunkAccumulator: tiles of consecutive frames in, chunks out.
  *
- * Two ways to emit, chosen per level by what follows:
- * - 'parts' (raw chunks, or a compressor that compresses chunks as they fill): a raw chunk is C ordered
- *   (t, c, y, x), so frame t's tile is one contiguous slab of it. Each tile goes out at once as a ChunkPartMessage;
- *   no chunk is ever held whole, so memory is a few tiles whatever the chunk size.
+ * Three ways to emit, chosen per level by what follows:
+ * - 'parts' (raw chunks): a raw chunk is C ordered (t, c, y, x), so frame t's tile is one contiguous slab of it.
+ *   Each tile goes out at once as a ChunkPartMessage; no chunk is ever held whole, so memory is a few tiles whatever
+ *   the chunk size.
  * - 'regions' (a compressor that gathers tiles into segments follows): the same parts, naming each tile's region of
  *   its frame instead of carrying bytes, so the one copy of the pixels is the consumer's.
  * - 'whole' (a codec that needs whole chunks follows): tiles are copied into pooled chunk buffers, and a chunk goes
@@ -20,7 +20,7 @@ export type AccumulateMode = 'parts' | 'regions' | 'whole';
 
 export interface ChunkAccumulatorOptions {
   layouts: readonly ArrayLayout[];
-  /** One mode for every level, or one per level (e.g. parts where a compressor streams a level's chunks). */
+  /** One mode for every level, or one per level (e.g. regions where a compressor streams a level's chunks). */
   mode: AccumulateMode | readonly AccumulateMode[];
   /**
    * 'whole' mode: chunk buffers per level beyond one chunk row. A row must fill completely before any of its
@@ -82,36 +82,26 @@ export class ChunkAccumulator extends Transform {
     const coords = chunkCoords(layout, tile.t, tile.tile);
     const slot = tile.t % layout.chunk.frames;
     const lastFrameOfChunk = slot === layout.chunk.frames - 1;
-    if (state.mode === 'regions') {
-      const part: ChunkPartMessage = {
-        kind: 'chunk-part',
-        level: tile.level,
-        coords,
-        offset: slot * layout.tileBytes,
-        data: NO_BYTES,
-        region: { frame: tile.frame.bytes, layout, region: tile.region },
-      };
-      if (lastFrameOfChunk) part.complete = { totalBytes: layout.chunkBytes, frames: layout.chunk.frames };
-      this.push(part);
-      callback();
-      return;
-    }
-    if (state.mode === 'parts') {
-      // Unpadded tiles go out as views of the frame (one run, or its rows): the store's write is their only copy.
-      const view = contiguousTileView(tile.frame.bytes, layout, tile.region) ?? tileRowViews(tile.frame.bytes, layout, tile.region);
-      const emit = (data: Bytes, release?: () => void): void => {
-        const part: ChunkPartMessage = { kind: 'chunk-part', level: tile.level, coords, offset: slot * layout.tileBytes, data, release };
+    if (state.mode !== 'whole') {
+      const emit = (data: Bytes, extra: Pick<ChunkPartMessage, 'release' | 'region'> = {}): void => {
+        const part: ChunkPartMessage = { kind: 'chunk-part', level: tile.level, coords, offset: slot * layout.tileBytes, data, ...extra };
         if (lastFrameOfChunk) part.complete = { totalBytes: layout.chunkBytes, frames: layout.chunk.frames };
         this.push(part);
         callback();
       };
+      if (state.mode === 'regions') {
+        emit(NO_BYTES, { region: { frame: tile.frame.bytes, layout, region: tile.region } });
+        return;
+      }
+      // Unpadded tiles go out as views of the frame (one run, or its rows): the store's write is their only copy.
+      const view = contiguousTileView(tile.frame.bytes, layout, tile.region) ?? tileRowViews(tile.frame.bytes, layout, tile.region);
       if (view) {
         emit(view);
         return;
       }
       withBuffer(state.pool, callback, (buffer) => {
         copyTile(tile.frame.bytes, layout, tile.region, buffer, 0);
-        emit(buffer, () => state.pool.release(buffer));
+        emit(buffer, { release: () => state.pool.release(buffer) });
       });
       return;
     }
