@@ -6,17 +6,7 @@ import test from 'ava';
 import Blosc from 'numcodecs/blosc';
 import { parseBloscHeader } from '../src/codecs/blosc-header.js';
 import { storedBlocks, storedBlocksBytes, type BlockTemplate } from '../src/codecs/blosc-stored-blocks.js';
-import { firstDifference } from './helpers/frames.js';
-
-function random(bytes: number, seed: number): Uint8Array {
-  const out = new Uint8Array(bytes);
-  let h = seed;
-  for (let i = 0; i < bytes; i++) {
-    h = (Math.imul(h, 1103515245) + 12345) >>> 0;
-    out[i] = h >>> 24;
-  }
-  return out;
-}
+import { firstDifference, randomBytes } from './helpers/frames.js';
 
 for (const [cname, shuffle] of [['lz4', 1], ['lz4', 0], ['zstd', 1], ['blosclz', 1], ['zlib', 0]] as const) {
   test(`${cname}, shuffle ${shuffle}: numcodecs decodes stored blocks to the input`, async (t) => {
@@ -26,7 +16,7 @@ for (const [cname, shuffle] of [['lz4', 1], ['lz4', 0], ['zstd', 1], ['blosclz',
     const header = parseBloscHeader(await codec.encode(new Uint8Array(bytes)));
     t.false(header.memcpyed);
     const template: BlockTemplate = header;
-    const src = random(bytes, 7);
+    const src = randomBytes(bytes);
     t.true(parseBloscHeader(await codec.encode(src)).memcpyed, 'numcodecs stores random bytes as a plain copy');
     const out = new Uint8Array(storedBlocksBytes(bytes, template) + 3);
     const chunk = storedBlocks(src, template, out);

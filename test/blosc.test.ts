@@ -16,6 +16,7 @@ import { CompressPool } from '../src/codecs/compress-pool.js';
 import { activeEngineName, loadEngine, nativeEngineAvailable, resolveEngineName, type BloscEngine, type EngineName } from '../src/codecs/engine.js';
 import { WASM_TYPESIZE } from '../src/codecs/blosc-wasm.js';
 import { v2Compressor, v3Codecs } from '../src/metadata/codecs.js';
+import { randomBytes } from './helpers/frames.js';
 
 const PYTHON = '/usr/bin/python3';
 const HAVE_LIBBLOSC = existsSync('/usr/include/blosc.h');
@@ -54,16 +55,6 @@ function pixels(dtype: DType, count: number, seed = 1): Uint8Array {
     }
   }
   return bytes;
-}
-
-function randomBytes(n: number, seed = 7): Uint8Array {
-  const out = new Uint8Array(n);
-  let h = seed;
-  for (let i = 0; i < n; i++) {
-    h = (Math.imul(h, 1664525) + 1013904223) >>> 0;
-    out[i] = h >>> 24;
-  }
-  return out;
 }
 
 /** Decodes every buffer with Python numcodecs in one interpreter run, returning the decoded bytes. */

@@ -19,7 +19,7 @@ import { BloscCompressor } from '../src/transforms/blosc-compressor.js';
 import { FileSystemStore } from '../src/stores/fs-store.js';
 import { MemoryStore } from '../src/stores/memory-store.js';
 import { bufferingWriter, type StoreWriter } from '../src/stores/store.js';
-import { firstDifference, makeFrames, source, tempDir } from './helpers/frames.js';
+import { firstDifference, makeFrames, randomBytes, source, tempDir } from './helpers/frames.js';
 import { readWithPython, readWithZarrita, requirePythonZarr } from './helpers/readers.js';
 import { SlowStore, maxFramesAheadOfStore } from './helpers/slow-store.js';
 
@@ -179,12 +179,7 @@ test('wasm, multiscale: streamed chunks are byte for byte those of whole-chunk c
 
 test('wasm: incompressible frames become stored blocks that zarrita.js and zarr-python read back', async (t) => {
   const { width, height } = SHAPE;
-  let h = 99;
-  const frames = Array.from({ length: 40 }, () => {
-    const pixels = new Uint16Array(width * height);
-    for (let i = 0; i < pixels.length; i++) pixels[i] = (h = (Math.imul(h, 1103515245) + 12345) >>> 0) >>> 16;
-    return pixels;
-  });
+  const frames = Array.from({ length: 40 }, (_, t) => new Uint16Array(randomBytes(width * height * 2, 99 + t).buffer));
   const expected = new Uint8Array(frames.length * width * height * 2);
   frames.forEach((f, i) => expected.set(new Uint8Array(f.buffer), i * f.byteLength));
   for (const [zarrVersion, codec] of [[2, 'lz4'], [3, 'zstd']] as const) {

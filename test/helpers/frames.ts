@@ -40,3 +40,14 @@ export function firstDifference(a: Uint8Array, b: Uint8Array): number {
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
   return -1;
 }
+
+/** Pseudo-random bytes (a fixed LCG, so runs repeat): data no codec can compress. */
+export function randomBytes(n: number, seed = 7): Uint8Array {
+  const out = new Uint8Array(n);
+  let h = seed;
+  for (let i = 0; i < n; i++) {
+    h = (Math.imul(h, 1664525) + 1013904223) >>> 0;
+    out[i] = h >>> 24;
+  }
+  return out;
+}
