@@ -1,6 +1,6 @@
 /**
- * Validators built from the official OME-NGFF JSON schemas in ../shared/ngff/ beside the project (not part of the
- * project; CI lays a copy there): strict 0.4 for v2 `.zattrs`, strict 0.5 for v3 `zarr.json` attributes.
+ * Validators built from the official OME-NGFF JSON schemas vendored in test/fixtures/ngff/ (source and licence in
+ * its README): strict 0.4 for v2 `.zattrs`, strict 0.5 for v3 `zarr.json` attributes.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -10,8 +10,9 @@ import Ajv2020Module from 'ajv/dist/2020.js';
 // ajv is CommonJS: under NodeNext its class is the default export's default.
 const Ajv2020 = Ajv2020Module.default;
 
+// dist/test/helpers/ -> the project root, whose test/fixtures hold the schemas (tsc does not copy JSON into dist).
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const ngff = path.resolve(projectRoot, '..', 'shared', 'ngff');
+const ngff = path.join(projectRoot, 'test', 'fixtures', 'ngff');
 const schema = (file: string): object => JSON.parse(readFileSync(path.join(ngff, file), 'utf8'));
 
 function validator(files: string[], strictId: string) {
