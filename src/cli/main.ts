@@ -16,6 +16,7 @@ import { syntheticFrames } from '../frames/synthetic.js';
 import { sinkOf, zarrTransforms } from '../zarr-transforms.js';
 import { chunkShape, arrayShape } from '../metadata/zarr.js';
 import { formatBytes, parseSize } from './sizes.js';
+import { formatNativeStatus, nativeStatus } from '../native-status.js';
 
 /** A bad flag value: printed as one line naming the flag, exit code 2, nothing written. */
 class FlagError extends Error {}
@@ -259,6 +260,12 @@ function openSnippets(out: string, zarrVersion: 2 | 3): string[] {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // `--version` alone (or with --json) says what this installation runs on: npm hides the install step's report.
+  if (argv[0] === '--version' && argv.slice(1).every((arg) => arg === '--json')) {
+    const status = nativeStatus();
+    process.stdout.write(argv.includes('--json') ? JSON.stringify(status) + '\n' : formatNativeStatus(status).join('\n') + '\n');
+    return 0;
+  }
   let failure: Error | undefined;
   const parser = yargs(argv)
     .scriptName('zarr-stream')
@@ -273,6 +280,7 @@ export async function main(argv: string[]): Promise<number> {
     .strict()
     .help()
     .version(false)
+    .epilogue('zarr-stream --version [--json]: the version, and which Blosc engine and pyramid kernels this installation uses')
     .fail((message, error) => {
       failure = error ?? new FlagError(message);
     })

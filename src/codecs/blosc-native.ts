@@ -36,6 +36,11 @@ export function nativeLoadError(): string {
   return loadError;
 }
 
+/** The c-blosc version the addon was built against, or undefined when it does not load. */
+export function nativeBloscVersion(): string | undefined {
+  return loadNativeAddon()?.bloscVersion;
+}
+
 export function createNativeEngine(): BloscEngine {
   const lib = loadNativeAddon();
   if (!lib) throw new Error(`native Blosc addon did not load from ${ADDON_PATH}: ${loadError}`);

@@ -5,6 +5,8 @@
  */
 import type { BloscSettings } from './blosc-settings.js';
 import { createNativeEngine, loadNativeAddon, nativeLoadError } from './blosc-native.js';
+import { rebuildCommand } from '../package-files.js';
+import { warnOnce } from '../util/warn-once.js';
 
 export type EngineName = 'native' | 'wasm';
 export type EnginePreference = EngineName | 'auto';
@@ -41,6 +43,11 @@ export function resolveEngineName(preference: EnginePreference = 'auto'): Engine
   if (preference === 'native') {
     throw new Error(`engine "native" was requested but the Blosc addon did not load: ${nativeLoadError()}`);
   }
+  warnOnce(
+    'ZARR_STREAM_NO_NATIVE_BLOSC',
+    `the native Blosc engine did not load (${nativeLoadError()}); compressing with the slower WebAssembly engine. ` +
+      `To build it: apt-get install libblosc-dev && ${rebuildCommand()}`,
+  );
   return 'wasm';
 }
 

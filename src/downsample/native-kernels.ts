@@ -8,6 +8,8 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { DType } from '../dtype.js';
+import { rebuildCommand } from '../package-files.js';
+import { warnOnce } from '../util/warn-once.js';
 import type { DownsampleMethod } from './reduce.js';
 
 type SmallPixels = Uint8Array | Int8Array | Uint16Array | Int16Array;
@@ -27,17 +29,31 @@ export interface NativeKernels {
 const ADDON_PATH = process.env.ZARR_STREAM_PIXELS_ADDON ?? fileURLToPath(new URL('../../../build/Release/pixels_addon.node', import.meta.url));
 
 let addon: NativeKernels | null | undefined;
+let loadError = '';
 
 /** The kernels, or null where the addon is not built or does not load. */
 export function nativeKernels(): NativeKernels | null {
   if (addon === undefined) {
     try {
+      // An empty path is a deliberate choice of the JavaScript kernels (tests), not a failed build.
       addon = ADDON_PATH ? (createRequire(import.meta.url)(ADDON_PATH) as NativeKernels) : null;
-    } catch {
+      if (!ADDON_PATH) loadError = 'ZARR_STREAM_PIXELS_ADDON is empty';
+    } catch (error) {
       addon = null;
+      loadError = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+      warnOnce(
+        'ZARR_STREAM_NO_NATIVE_KERNELS',
+        `the compiled pyramid kernels did not load (${loadError}); downsampling with the slower JavaScript kernels. ` +
+          `To build them (a C compiler is all they need): ${rebuildCommand()}`,
+      );
     }
   }
   return addon;
+}
+
+/** Why nativeKernels() is null ('' when it loaded or was not tried yet). */
+export function nativeKernelsLoadError(): string {
+  return loadError;
 }
 
 const SMALL: readonly DType[] = ['uint8', 'int8', 'uint16', 'int16'];
