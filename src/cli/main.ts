@@ -17,6 +17,8 @@ import { sinkOf, zarrTransforms } from '../zarr-transforms.js';
 import { chunkShape, arrayShape } from '../metadata/zarr.js';
 import { formatBytes, parseSize } from './sizes.js';
 import { formatNativeStatus, nativeStatus } from '../native-status.js';
+import { formatStoreSummary, summarizeStore } from './info.js';
+import { PreviewError, writePreview } from './preview.js';
 
 /** A bad flag value: printed as one line naming the flag, exit code 2, nothing written. */
 class FlagError extends Error {}
@@ -259,6 +261,36 @@ function openSnippets(out: string, zarrVersion: 2 | 3): string[] {
   ];
 }
 
+async function runInfo(args: { store: string; json: boolean }): Promise<void> {
+  const summary = await summarizeStore(args.store);
+  process.stdout.write(args.json ? JSON.stringify(summary) + '\n' : formatStoreSummary(summary).join('\n') + '\n');
+}
+
+interface PreviewArgs {
+  store: string;
+  level: number;
+  frame: number;
+  plane: number;
+  mip: boolean;
+  min?: number;
+  max?: number;
+  out: string;
+  json: boolean;
+}
+
+async function runPreview(args: PreviewArgs): Promise<void> {
+  for (const flag of ['level', 'frame', 'plane'] as const) {
+    if (!Number.isSafeInteger(args[flag]) || args[flag] < 0) throw new FlagError(`--${flag} must be an integer >= 0, got ${JSON.stringify(args[flag])}`);
+  }
+  for (const flag of ['min', 'max'] as const) {
+    if (args[flag] !== undefined && !Number.isFinite(args[flag])) throw new FlagError(`--${flag} must be a number, got ${JSON.stringify(args[flag])}`);
+  }
+  if ((args.min === undefined) !== (args.max === undefined)) throw new FlagError('--min and --max go together');
+  const result = await writePreview(args);
+  if (args.json) process.stdout.write(JSON.stringify(result) + '\n');
+  else process.stdout.write(`wrote ${result.out}: ${result.width} x ${result.height} of array ${result.array} ${JSON.stringify(result.selection)}, black ${result.min}, white ${result.max}\n`);
+}
+
 export async function main(argv: string[]): Promise<number> {
   // `--version` alone (or with --json) says what this installation runs on: npm hides the install step's report.
   if (argv[0] === '--version' && argv.slice(1).every((arg) => arg === '--json')) {
@@ -276,7 +308,22 @@ export async function main(argv: string[]): Promise<number> {
     .command('demo [out]', 'write a small dataset (demo.zarr) and show how to open it', (y) =>
       writeFlags(y.positional('out', { type: 'string', default: 'demo.zarr', describe: 'output directory' }), { frames: 64, width: 1024, height: 1024, tile: 512, maxBytesPerChunk: '16MiB' }),
     )
-    .demandCommand(1, 'name a command: write or demo')
+    .command('info <store>', 'describe any Zarr v2/v3 store: groups, arrays, chunks, codecs, bytes, OME-NGFF axes and scales', (y) =>
+      y.positional('store', { type: 'string', describe: 'a Zarr store directory', demandOption: true }).option('json', { type: 'boolean', default: false, describe: 'print JSON' }),
+    )
+    .command('preview <store>', 'a PNG of one frame (or a maximum projection) of any Zarr array, contrast stretched', (y) =>
+      y
+        .positional('store', { type: 'string', describe: 'a Zarr store directory', demandOption: true })
+        .option('level', { type: 'number', default: 0, describe: 'pyramid level' })
+        .option('frame', { type: 'number', default: 0, describe: 'index along t' })
+        .option('plane', { type: 'number', default: 0, describe: 'index along c' })
+        .option('mip', { type: 'boolean', default: false, describe: 'maximum projection over t' })
+        .option('min', { type: 'number', describe: 'value shown black (default: the 0.5 percentile)' })
+        .option('max', { type: 'number', describe: 'value shown white (default: the 99.5 percentile)' })
+        .option('out', { type: 'string', default: 'preview.png', describe: 'the PNG to write' })
+        .option('json', { type: 'boolean', default: false, describe: 'print what was written as JSON' }),
+    )
+    .demandCommand(1, 'name a command: write, demo, info or preview')
     .strict()
     .help()
     .version(false)
@@ -293,13 +340,14 @@ export async function main(argv: string[]): Promise<number> {
   const command = String(args._[0]);
   // yargs has printed the help; nothing is to be written.
   if (args.help || argv.includes('--help') || argv.includes('-h')) return 0;
-  if (command !== 'write' && command !== 'demo') return 0;
   try {
-    await runWrite(args as unknown as WriteArgs, command === 'demo');
+    if (command === 'info') await runInfo(args as unknown as { store: string; json: boolean });
+    else if (command === 'preview') await runPreview(args as unknown as PreviewArgs);
+    else if (command === 'write' || command === 'demo') await runWrite(args as unknown as WriteArgs, command === 'demo');
     return 0;
   } catch (error) {
     process.stderr.write(`zarr-stream: error: ${(error as Error).message.split('\n')[0]}\n`);
-    return error instanceof FlagError ? 2 : error instanceof InterruptedError ? 130 : 1;
+    return error instanceof FlagError || error instanceof PreviewError ? 2 : error instanceof InterruptedError ? 130 : 1;
   }
 }
 

@@ -1,0 +1,94 @@
+/**
+ * `zarr-stream preview <store>`: one frame of any readable Zarr array as an 8-bit greyscale PNG, contrast
+ * stretched between the frame's 0.5 and 99.5 percentiles (or fixed limits), or the maximum projection over time.
+ * zarrita.js reads the frame; fast-png encodes it.
+ */
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import FileSystemStore from '@zarrita/storage/fs';
+import { encode } from 'fast-png';
+import * as zarr from 'zarrita';
+import { axisNames, omeImage } from '../inspect/describe.js';
+import { storeNodes, StoreReadError } from '../inspect/store-nodes.js';
+import { maxInto, percentileLimits, stretchToBytes } from '../inspect/stretch.js';
+
+export interface PreviewOptions {
+  store: string;
+  /** Pyramid level (index into the OME-NGFF datasets); default 0. */
+  level: number;
+  /** Index along t (the first axis not named c, z, y or x); default 0. */
+  frame: number;
+  /** Index along c; default 0. */
+  plane: number;
+  /** Maximum projection over t instead of one frame. */
+  mip: boolean;
+  min?: number;
+  max?: number;
+  out: string;
+}
+
+export interface PreviewResult {
+  out: string;
+  array: string;
+  width: number;
+  height: number;
+  /** The values that became black and white. */
+  min: number;
+  max: number;
+  /** What was shown along each axis other than y and x: an index, or 'max' for the projection. */
+  selection: Record<string, number | 'max'>;
+}
+
+/** A bad request (a level, index or limit the store does not have): the CLI prints it as one line. */
+export class PreviewError extends Error {}
+
+export async function writePreview(options: PreviewOptions): Promise<PreviewResult> {
+  const root = path.resolve(options.store);
+  const nodes = await storeNodes(root, { countStored: false });
+  const arrays = nodes.filter((node) => node.kind === 'array');
+  const image = nodes.map((node) => ({ node, ome: node.kind === 'group' ? omeImage(node.attributes) : undefined })).find((entry) => entry.ome);
+  const levels = image ? image.ome!.datasets.map((dataset) => path.posix.join(image.node.path, dataset.path)) : arrays.map((node) => node.path);
+  const arrayPath = levels[options.level];
+  if (arrayPath === undefined) throw new PreviewError(`--level must be one of 0..${levels.length - 1} for ${root}, got ${options.level}`);
+  const node = arrays.find((candidate) => candidate.path === arrayPath);
+  if (!node) throw new StoreReadError(root, `the OME-NGFF metadata names level ${options.level} "${arrayPath}", which is not an array in the store`);
+  const { shape, dimensionNames } = node.array!;
+  if (shape.length < 2) throw new PreviewError(`array ${arrayPath} has ${shape.length} dimension(s); a preview needs y and x`);
+  const names = axisNames(shape.length, image?.ome, dimensionNames);
+  const array = await zarr.open(zarr.root(new FileSystemStore(root)).resolve(arrayPath.slice(1)), { kind: 'array' });
+  const [height, width] = shape.slice(-2) as [number, number];
+
+  const timeAxis = names.findIndex((name, axis) => axis < shape.length - 2 && !['c', 'z', 'y', 'x'].includes(name));
+  const selection: Array<number | null> = names.map((name, axis) => {
+    if (axis >= shape.length - 2) return null;
+    const index = axis === timeAxis ? options.frame : name === 'c' ? options.plane : 0;
+    if (index >= shape[axis]!) throw new PreviewError(`${axis === timeAxis ? '--frame' : name === 'c' ? '--plane' : `index along ${name}`} must be below ${shape[axis]} for array ${arrayPath}, got ${index}`);
+    return index;
+  });
+  if (options.mip && timeAxis < 0) throw new PreviewError(`--mip needs a time axis; array ${arrayPath} has axes (${names.join(', ')})`);
+
+  const read = async (at: Array<number | null>): Promise<ArrayLike<number>> => {
+    const { data } = await zarr.get(array, at);
+    // 64-bit integers come back as BigInt arrays: a preview needs only their approximate value.
+    return data instanceof BigInt64Array || data instanceof BigUint64Array ? Float64Array.from(data, Number) : (data as ArrayLike<number>);
+  };
+  let values: ArrayLike<number>;
+  if (options.mip) {
+    // One frame at a time: memory stays one frame plus the projection, whatever the length of the series.
+    const acc = new Float64Array(width * height).fill(NaN);
+    for (let t = 0; t < shape[timeAxis]!; t++) maxInto(acc, await read(selection.map((index, axis) => (axis === timeAxis ? t : index))));
+    values = acc;
+  } else {
+    values = await read(selection);
+  }
+  const auto = options.min === undefined || options.max === undefined ? percentileLimits(values) : undefined;
+  const min = options.min ?? auto?.min ?? 0;
+  const max = options.max ?? auto?.max ?? 0;
+  const png = encode({ width, height, data: stretchToBytes(values, min, max), depth: 8, channels: 1 });
+  await writeFile(options.out, png);
+  const shown: Record<string, number | 'max'> = {};
+  names.forEach((name, axis) => {
+    if (axis < shape.length - 2) shown[name] = options.mip && axis === timeAxis ? 'max' : selection[axis]!;
+  });
+  return { out: path.resolve(options.out), array: arrayPath, width, height, min, max, selection: shown };
+}
