@@ -61,6 +61,15 @@ export async function requirePythonZarr(log: (message: string) => void): Promise
   return false;
 }
 
+/** Whether Debian's Python can import `module` (e.g. tifffile, to write test TIFFs); like requirePythonZarr, CI requires it. */
+export async function requirePythonModule(module: string, debianPackage: string, log: (message: string) => void): Promise<boolean> {
+  const ok = existsSync(PYTHON) && (await run(PYTHON, ['-c', `import ${module}`]).then(() => true, () => false));
+  if (ok) return true;
+  if (process.env.CI) throw new Error(`${module} is required in CI but ${PYTHON} cannot import it (apt-get install ${debianPackage})`);
+  log(`SKIPPED: ${PYTHON} cannot import ${module} here (apt-get install ${debianPackage} to run this check)`);
+  return false;
+}
+
 /** Reads a v2 array with zarr-python; the bytes travel through a temporary file. */
 export async function readWithPython(storePath: string, arrayPath = '0'): Promise<ReadBack> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'zs-py-'));
