@@ -46,6 +46,8 @@ const FLAG_OF_FIELD: Record<string, string> = {
   'compression.shuffle': '--shuffle',
   workers: '--workers',
   engine: '--engine',
+  maxMemory: '--max-memory',
+  chunking: '--tile-width/--tile-height',
 };
 
 interface WriteArgs {
@@ -73,6 +75,49 @@ interface WriteArgs {
   shuffle?: string;
   workers?: string;
   engine: string;
+  maxMemory?: string;
+}
+
+/**
+ * Flags that take a value, with their defaults. yargs is given no defaults for them, so that a flag given without
+ * a value arrives as '' and is refused, instead of silently taking its default; the defaults are applied here.
+ */
+function valueDefaults(defaults: { frames: number; width: number; height: number; tile: number; maxBytesPerChunk: string }): Record<string, string> {
+  return {
+    frames: String(defaults.frames),
+    width: String(defaults.width),
+    height: String(defaults.height),
+    planes: '1',
+    dtype: 'uint16',
+    'tile-width': String(defaults.tile),
+    'tile-height': String(defaults.tile),
+    'tile-planes': '1',
+    'max-bytes-per-chunk': defaults.maxBytesPerChunk,
+    'downsample-method': 'mean',
+    'pixel-scale-x': '1',
+    'pixel-scale-y': '1',
+    engine: 'auto',
+  };
+}
+
+/**
+ * Refuses flags given twice (yargs makes an array of them) or without a value (''), then fills in the defaults.
+ * yargs sets both spellings of a flag (tile-width and tileWidth); the kebab one names it.
+ */
+function checkFlagValues(args: Record<string, unknown>, defaults: Record<string, string>): void {
+  for (const [key, value] of Object.entries(args)) {
+    if (key === '_' || key === '$0' || key === '--' || /[A-Z]/.test(key)) continue;
+    const flag = key === 'out' ? '<out>' : `--${key}`;
+    if (Array.isArray(value)) {
+      throw new FlagError(`${flag} was given ${value.length} times (${value.map((v) => JSON.stringify(String(v))).join(', ')}); give it once`);
+    }
+    if (value === '' && key !== 'out') throw new FlagError(`${flag} needs a value (e.g. ${flag} ${defaults[key] ?? '...'})`);
+  }
+  for (const [key, value] of Object.entries(defaults)) {
+    if (args[key] !== undefined) continue;
+    args[key] = value;
+    args[key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())] = value;
+  }
 }
 
 function integerFlag(flag: string, text: string, min: number): number {
@@ -103,27 +148,28 @@ function compressionFlags(args: WriteArgs): CompressionOptions | 'none' | undefi
 
 function writeFlags(y: Argv, defaults: { frames: number; width: number; height: number; tile: number; maxBytesPerChunk: string }): Argv<WriteArgs> {
   return y
-    .option('frames', { type: 'string', default: String(defaults.frames), describe: 'number of synthetic frames' })
-    .option('width', { type: 'string', default: String(defaults.width), describe: 'frame width in pixels' })
-    .option('height', { type: 'string', default: String(defaults.height), describe: 'frame height in pixels' })
-    .option('planes', { type: 'string', default: '1', describe: 'planes (channels) per frame' })
-    .option('dtype', { type: 'string', default: 'uint16', describe: `pixel type: ${DTYPES.join(', ')}` })
+    .option('frames', { type: 'string', defaultDescription: String(defaults.frames), describe: 'number of synthetic frames' })
+    .option('width', { type: 'string', defaultDescription: String(defaults.width), describe: 'frame width in pixels' })
+    .option('height', { type: 'string', defaultDescription: String(defaults.height), describe: 'frame height in pixels' })
+    .option('planes', { type: 'string', defaultDescription: '1', describe: 'planes (channels) per frame' })
+    .option('dtype', { type: 'string', defaultDescription: 'uint16', describe: `pixel type: ${DTYPES.join(', ')}` })
     .option('zarr-version', { type: 'string', describe: 'Zarr format: 2 or 3 (default 3, or the device\'s)' })
-    .option('tile-width', { type: 'string', default: String(defaults.tile), describe: 'chunk width (0: whole frame)' })
-    .option('tile-height', { type: 'string', default: String(defaults.tile), describe: 'chunk height (0: whole frame)' })
-    .option('tile-planes', { type: 'string', default: '1', describe: 'planes per chunk (0: all)' })
-    .option('max-bytes-per-chunk', { type: 'string', default: defaults.maxBytesPerChunk, describe: 'raw bytes per chunk (bytes, KiB, MiB, GiB; at least 16MiB)' })
+    .option('tile-width', { type: 'string', defaultDescription: String(defaults.tile), describe: 'chunk width (0: whole frame)' })
+    .option('tile-height', { type: 'string', defaultDescription: String(defaults.tile), describe: 'chunk height (0: whole frame)' })
+    .option('tile-planes', { type: 'string', defaultDescription: '1', describe: 'planes per chunk (0: all)' })
+    .option('max-bytes-per-chunk', { type: 'string', defaultDescription: defaults.maxBytesPerChunk, describe: 'raw bytes per chunk (bytes, KiB, MiB, GiB; at least 16MiB)' })
     .option('frames-per-chunk', { type: 'string', describe: 'frames per chunk (overrides --max-bytes-per-chunk)' })
     .option('multiscale', { type: 'boolean', default: false, describe: 'also write downsampled levels 1, 2, ... (OME-NGFF pyramid)' })
-    .option('downsample-method', { type: 'string', default: 'mean', describe: 'how a level is made from the one below: mean, min, max, decimate' })
-    .option('pixel-scale-x', { type: 'string', default: '1', describe: 'level-0 pixel width in micrometers' })
-    .option('pixel-scale-y', { type: 'string', default: '1', describe: 'level-0 pixel height in micrometers' })
+    .option('downsample-method', { type: 'string', defaultDescription: 'mean', describe: 'how a level is made from the one below: mean, min, max, decimate' })
+    .option('pixel-scale-x', { type: 'string', defaultDescription: '1', describe: 'level-0 pixel width in micrometers' })
+    .option('pixel-scale-y', { type: 'string', defaultDescription: '1', describe: 'level-0 pixel height in micrometers' })
     .option('device', { type: 'string', describe: `a seed device preset: ${DEVICE_NAMES.join(', ')}` })
     .option('compression', { type: 'string', describe: 'Blosc codec: none, lz4, zstd, blosclz, zlib (default none, or the device\'s)' })
     .option('clevel', { type: 'string', describe: 'Blosc level 0..9 (default 1)' })
     .option('shuffle', { type: 'string', describe: 'Blosc shuffle: none, byte, bit (default byte)' })
     .option('workers', { type: 'string', describe: 'compression threads (default: the machine\'s cores)' })
-    .option('engine', { type: 'string', default: 'auto', describe: 'Blosc engine: auto, native, wasm' })
+    .option('engine', { type: 'string', defaultDescription: 'auto', describe: 'Blosc engine: auto, native, wasm' })
+    .option('max-memory', { type: 'string', defaultDescription: 'half the machine\'s memory', describe: 'refuse options estimated to need more memory (a size: 8GiB, 1TiB)' })
     .option('overwrite', { type: 'boolean', default: false, describe: 'replace a non-empty output directory' })
     .option('json', { type: 'boolean', default: false, describe: 'print a JSON summary instead of text' }) as unknown as Argv<WriteArgs>;
 }
@@ -135,6 +181,8 @@ async function runWrite(args: WriteArgs, demo: boolean): Promise<void> {
     args.overwrite = true;
   }
   const frames = integerFlag('--frames', args.frames, 0);
+  const maxMemory = args.maxMemory === undefined ? undefined : parseSize(args.maxMemory);
+  if (maxMemory === 0 || (args.maxMemory !== undefined && maxMemory === undefined)) throw new FlagError(`--max-memory must be a size such as 8GiB, got ${JSON.stringify(args.maxMemory)}`);
   const maxBytes = parseSize(args.maxBytesPerChunk);
   if (maxBytes === undefined || maxBytes < 1) throw new FlagError(`--max-bytes-per-chunk must be a size such as 67108864 or 64MiB, got ${JSON.stringify(args.maxBytesPerChunk)}`);
   const zarrVersion: 2 | 3 | undefined = args.zarrVersion === '2' ? 2 : args.zarrVersion === '3' ? 3 : undefined;
@@ -154,6 +202,7 @@ async function runWrite(args: WriteArgs, demo: boolean): Promise<void> {
     compression: compressionFlags(args),
     workers: args.workers === undefined ? undefined : integerFlag('--workers', args.workers, 1),
     engine: args.engine as EnginePreference,
+    maxMemory,
     chunking: {
       tileWidth: integerFlag('--tile-width', args.tileWidth, 0),
       tileHeight: integerFlag('--tile-height', args.tileHeight, 0),
@@ -169,7 +218,9 @@ async function runWrite(args: WriteArgs, demo: boolean): Promise<void> {
   } catch (error) {
     if (error instanceof OptionError) {
       const flag = FLAG_OF_FIELD[error.field] ?? error.field;
-      throw new FlagError(error.message.replace(error.field, flag).replace('overwrite: true', '--overwrite'));
+      // The field as a whole word (not a prefix of a dotted option such as chunking.tileWidth).
+      const field = new RegExp(`(?<![\\w.])${error.field.replace(/\./g, '\\.')}(?![\\w.])`, 'g');
+      throw new FlagError(error.message.replace(field, flag).replace('overwrite: true', '--overwrite'));
     }
     throw error;
   }
@@ -258,17 +309,22 @@ function openSnippets(out: string, zarrVersion: 2 | 3): string[] {
   ];
 }
 
+const WRITE_DEFAULTS = { frames: 128, width: 2048, height: 2048, tile: 512, maxBytesPerChunk: '64MiB' };
+const DEMO_DEFAULTS = { frames: 64, width: 1024, height: 1024, tile: 512, maxBytesPerChunk: '16MiB' };
+
 export async function main(argv: string[]): Promise<number> {
   let failure: Error | undefined;
   const parser = yargs(argv)
     .scriptName('zarr-stream')
     .usage('$0 <command> [options]')
-    .command('write <out>', 'stream synthetic frames into a Zarr store at <out>', (y) =>
-      writeFlags(y.positional('out', { type: 'string', describe: 'output directory', demandOption: true }), { frames: 128, width: 2048, height: 2048, tile: 512, maxBytesPerChunk: '64MiB' }),
+    // <out> is checked here rather than by yargs, which never takes a positional from after `--` (write -- -x.zarr).
+    .command('write [out]', 'stream synthetic frames into a Zarr store at <out> (after --, <out> may start with -)', (y) =>
+      writeFlags(y.positional('out', { type: 'string', describe: 'output directory' }), WRITE_DEFAULTS),
     )
     .command('demo [out]', 'write a small dataset (demo.zarr) and show how to open it', (y) =>
-      writeFlags(y.positional('out', { type: 'string', default: 'demo.zarr', describe: 'output directory' }), { frames: 64, width: 1024, height: 1024, tile: 512, maxBytesPerChunk: '16MiB' }),
+      writeFlags(y.positional('out', { type: 'string', describe: 'output directory (default demo.zarr)' }), DEMO_DEFAULTS),
     )
+    .parserConfiguration({ 'populate--': true })
     .demandCommand(1, 'name a command: write or demo')
     .strict()
     .help()
@@ -287,6 +343,12 @@ export async function main(argv: string[]): Promise<number> {
   if (args.help || argv.includes('--help') || argv.includes('-h')) return 0;
   if (command !== 'write' && command !== 'demo') return 0;
   try {
+    const afterDashes = ((args as Record<string, unknown>)['--'] as string[] | undefined) ?? [];
+    const outs = [...(args.out === undefined ? [] : [String(args.out)]), ...afterDashes.map(String)];
+    if (outs.length > 1) throw new FlagError(`${command} takes one output directory, got ${outs.length}: ${outs.map((o) => JSON.stringify(o)).join(', ')}`);
+    if (outs.length === 0 && command === 'write') throw new FlagError('Missing required argument: out');
+    (args as Record<string, unknown>).out = outs[0] ?? 'demo.zarr';
+    checkFlagValues(args as Record<string, unknown>, valueDefaults(command === 'write' ? WRITE_DEFAULTS : DEMO_DEFAULTS));
     await runWrite(args as unknown as WriteArgs, command === 'demo');
     return 0;
   } catch (error) {
