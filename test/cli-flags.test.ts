@@ -87,6 +87,15 @@ test('an output path under /proc or /sys is refused at once with the reason', as
   }
 });
 
+test('frames of 1e9 x 1e9 pixels are refused at once with the numbers, not after listing their tiles', async (t) => {
+  const dir = await scratch(t);
+  const out = path.join(dir, 'never.zarr');
+  const run = await cli(['write', out, '--width', '1000000000', '--height', '1000000000']);
+  t.is(run.code, 2, run.stderr);
+  t.regex(run.stderr, /a frame of 1000000000 x 1000000000 x 1 uint16 pixels is [\d.]+ EiB, more than the 4.00 GiB a buffer can hold: --width must be smaller/);
+  t.false(existsSync(out));
+});
+
 /** A read-only tmpfs mounted in a private mount namespace; undefined where this system cannot make one. */
 function readOnlyMountAvailable(): boolean {
   try {

@@ -15,7 +15,7 @@ import { resolveLayout } from '../src/chunking/layout.js';
 import { tempDir } from './helpers/frames.js';
 
 /** The CLI's defaults: 2048 x 2048 uint16 frames in 512 x 512 tiles. */
-const BASE = { dtype: 'uint16', width: 2048, height: 2048, chunking: { tileWidth: 512, tileHeight: 512 } } as const;
+const BASE = { dtype: 'uint16', width: 2048, height: 2048, chunking: { tileWidth: 512, tileHeight: 512, tilePlanes: 1 } } as const;
 
 /** Cases of issue 10: each must be an OptionError naming `field`, with the numbers, and leave no store behind. */
 const REFUSED: Array<[string, Partial<ZarrStreamOptions>, string, RegExp]> = [
@@ -48,7 +48,7 @@ test('estimateMemory states the terms without allocating, and is what maxMemory 
   const options = { ...BASE, store: 'unused', compression: { codec: 'lz4' }, workers: 2 } as ZarrStreamOptions;
   const estimate = estimateMemory(options);
   t.is(estimate.bytes, estimate.terms.reduce((sum, term) => sum + term.bytes, 0));
-  t.deepEqual(estimate.terms.map((term) => term.name), ['frames', 'pyramid', 'tiles', 'chunks', 'segments', 'compressed', 'workers', 'bookkeeping']);
+  t.deepEqual(estimate.terms.map((term) => term.name), ['frames', 'pyramid', 'tiles', 'chunks', 'segments', 'compressed', 'workers', 'runtime', 'bookkeeping']);
   t.is(estimate.terms[0]!.bytes, FRAMES_HELD * 2048 * 2048 * 2);
   t.is(estimate.chunksPerFrame, 16);
   t.true(estimate.openFiles >= 16);

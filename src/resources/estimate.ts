@@ -22,6 +22,11 @@ const MIB = 2 ** 20;
  * are the writer's own.
  */
 export const FRAMES_HELD = 12;
+/**
+ * What the write adds to the process whatever its buffers: the JavaScript heap it grows (streams, messages, promises),
+ * its modules' code, libuv's threads. Measured 34-35 MiB of writer memory for raw W1, where no other term applies.
+ */
+export const RUNTIME_BYTES = 48 * MIB;
 /** A worker thread: its V8 isolate and heap, measured ~7 MiB here with the native engine; rounded up. */
 export const WORKER_THREAD_BYTES = 12 * MIB;
 /** The WebAssembly engine's heap per worker (measured ~45 MiB with 2 MiB segments, and it never shrinks), before jobs. */
@@ -47,7 +52,7 @@ export interface ChainShape {
 }
 
 export interface MemoryTerm {
-  /** A short name: frames, pyramid, tiles, chunks, segments, compressed, workers, bookkeeping. */
+  /** A short name: frames, pyramid, tiles, chunks, segments, compressed, workers, runtime, bookkeeping. */
   name: string;
   bytes: number;
   /** What the term counts. */
@@ -143,6 +148,7 @@ export function estimateResources(chain: ChainShape): ResourceEstimate {
   let threads = workers * WORKER_THREAD_BYTES;
   if (chain.engine === 'wasm' && workers > 0) threads += workers * (WASM_HEAP_BASE_BYTES + 3 * Math.max(maxWholeChunk, maxSegment));
   add('workers', threads, `${workers} compression worker threads${chain.engine === 'wasm' ? ' and their WebAssembly heaps (input, output and scratch of a job)' : ''}`);
+  add('runtime', RUNTIME_BYTES, 'the heap, code and threads the write adds to the process, whatever its buffers');
   add('bookkeeping', bookkeeping, `per tile of a frame (${BYTES_PER_TILE} bytes: messages, regions, open chunk writers) and per open chunk its block table`);
 
   const writes = maxWholeChunk > 0 && !streams && openChunks === 0 ? SINK_WRITES_WHOLE : SINK_WRITES_PARTS;
