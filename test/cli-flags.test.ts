@@ -106,18 +106,30 @@ function readOnlyMountAvailable(): boolean {
   }
 }
 
+/** Runs `mount` (a shell command on "$1", the directory) and then the CLI, in a private mount namespace. */
+function cliAfterMount(dir: string, mount: string, out: string): Promise<{ code: number; stderr: string }> {
+  const script = `${mount} && exec "${process.execPath}" "${CLI}" write "${out}" ${SMALL.join(' ')} --frames 1`;
+  return new Promise((resolve) => {
+    execFile('unshare', ['-rm', 'sh', '-c', script, 'sh', dir], { timeout: 20_000 }, (error, _stdout, stderr) => {
+      resolve({ code: error ? (error.killed ? -1 : Number(error.code ?? 1)) : 0, stderr });
+    });
+  });
+}
+
 const roTest = readOnlyMountAvailable() ? test : test.skip;
 roTest('on a read-only mount the error says read-only and names the path, not ENOENT', async (t) => {
   const dir = await scratch(t);
-  const script = `mount -t tmpfs -o ro none "$1" && exec "${process.execPath}" "${CLI}" write "$1/sub/x.zarr" ${SMALL.join(' ')} --frames 1`;
-  const result = await new Promise<{ code: number; stderr: string }>((resolve) => {
-    execFile('unshare', ['-rm', 'sh', '-c', script, 'sh', dir], { timeout: 20_000 }, (error, _stdout, stderr) => {
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stderr });
-    });
-  });
+  const result = await cliAfterMount(dir, 'mount -t tmpfs -o ro none "$1"', `${dir}/sub/x.zarr`);
   t.is(result.code, 1, result.stderr);
   t.regex(result.stderr, /read-only filesystem \(EROFS\)/);
   t.regex(result.stderr, new RegExp(`${dir}/sub`));
   t.notRegex(result.stderr, /ENOENT/);
   t.deepEqual(await readdir(dir), []);
+});
+
+roTest('a store on a virtual filesystem mounted elsewhere (statfs says proc) is refused instead of looping in mkdir', async (t) => {
+  const dir = await scratch(t);
+  const result = await cliAfterMount(dir, 'mount --rbind /proc "$1"', `${dir}/x.zarr`);
+  t.is(result.code, 1, result.stderr);
+  t.regex(result.stderr, /is on a virtual filesystem \(proc\)/);
 });
