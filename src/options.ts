@@ -12,8 +12,8 @@ import { BLOSC_CNAMES, BLOSC_SHUFFLES, validateBloscOptions, type BloscCname, ty
 import { resolveEngineName, type EngineName, type EnginePreference } from './codecs/engine.js';
 import { DEVICES, DEVICE_NAMES, isDeviceName, type DeviceName } from './devices.js';
 import { bytesPerPixel } from './dtype.js';
-import { describeValue } from './util/describe-value.js';
-import { closestName } from './util/edit-distance.js';
+import { OptionError } from './option-error.js';
+import { checkKeys, OPTION_KEYS } from './option-keys.js';
 import { formatBytes } from './util/format-bytes.js';
 import { virtualRootOf } from './stores/fs-checks.js';
 import { streamPlanOf } from './transforms/blosc-compressor.js';
@@ -22,6 +22,9 @@ import { nativeReduction } from './downsample/native-kernels.js';
 import { describeTerms, estimateResources, frameBytesOf, type ResourceEstimate } from './resources/estimate.js';
 import { DEFAULT_MEMORY_FRACTION, MAX_WORKERS_PER_CORE, machineLimits, maxChunksPerFrame } from './resources/limits.js';
 import { constants as bufferConstants } from 'node:buffer';
+
+export { OptionError } from './option-error.js';
+export { OPTION_KEYS } from './option-keys.js';
 
 /** Blosc1 compression of every chunk. */
 export interface CompressionOptions {
@@ -82,48 +85,6 @@ export interface ZarrStreamOptions {
   maxMemory?: number;
 }
 
-/** Each option's key, with the keys of an object-valued option as a nested table. */
-type KeyTable<T> = { readonly [K in keyof Required<T>]: true | Readonly<Record<string, true>> };
-
-/**
- * Every option key, the one place they are listed: unknown keys are refused against this table. The compiler
- * checks it against ZarrStreamOptions, so a new option is one line here (and an object-valued one a nested table).
- */
-export const OPTION_KEYS = {
-  store: true,
-  zarrVersion: true,
-  device: true,
-  compression: { codec: true, clevel: true, shuffle: true, blocksize: true, streamBlocks: true } satisfies KeyTable<CompressionOptions>,
-  workers: true,
-  engine: true,
-  dtype: true,
-  width: true,
-  height: true,
-  planes: true,
-  chunking: { tileWidth: true, tileHeight: true, tilePlanes: true, maxBytesPerChunk: true, framesPerChunk: true } satisfies KeyTable<ChunkingOptions>,
-  overwrite: true,
-  onWarning: true,
-  multiscale: true,
-  downsampleMethod: true,
-  pixelScaleUm: { x: true, y: true },
-  name: true,
-  maxMemory: true,
-} as const satisfies KeyTable<ZarrStreamOptions>;
-
-/** A bad option: `field` is the option's name (dotted for nested ones), `value` what was given. */
-export class OptionError extends Error {
-  constructor(
-    readonly field: string,
-    readonly value: unknown,
-    expectation: string,
-    /** The whole message, where "must be ..., got ..." does not fit (an unknown key, a limit exceeded). */
-    message = `${field} must be ${expectation}, got ${describeValue(value)}`,
-  ) {
-    super(message);
-    this.name = 'OptionError';
-  }
-}
-
 
 function integer(field: string, value: unknown, min: number): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
@@ -155,20 +116,6 @@ export interface ResolvedOptions {
   estimate: ResourceEstimate;
 }
 
-/** Throws an OptionError for a key that is not an option, naming its dotted path and the closest known key. */
-function checkKeys(options: object, table: Readonly<Record<string, unknown>>, prefix: string): void {
-  for (const key of Object.keys(options)) {
-    const known = table[key];
-    const value = (options as Record<string, unknown>)[key];
-    if (known === undefined) {
-      const near = closestName(key, Object.keys(table));
-      const field = prefix + key;
-      throw new OptionError(field, value, 'a known option', `${field} is not an option${near ? ` (did you mean ${prefix}${near}?)` : ''}; known: ${Object.keys(table).join(', ')}`);
-    }
-    if (known !== true && typeof value === 'object' && value !== null && !Array.isArray(value)) checkKeys(value, known as Record<string, unknown>, `${prefix}${key}.`);
-  }
-}
-
 /**
  * Validates every option (throwing an OptionError that names the field) and resolves the layouts, then refuses
  * options that would need more memory than maxMemory or keep too many chunk files open: all before any I/O.
@@ -195,7 +142,7 @@ export function resolveOptions(options: ZarrStreamOptions): ResolvedOptions {
       maxMemory,
       'enough for the estimate',
       `these options need an estimated ${formatBytes(estimate.bytes)} of memory (${describeTerms(estimate, formatBytes)}), more than maxMemory ${formatBytes(maxMemory)}` +
-        `${options.maxMemory === undefined ? ` (${DEFAULT_MEMORY_FRACTION} of this machine's ${formatBytes(limits.totalMemory)})` : ''}: ` +
+        `${options.maxMemory === undefined ? ` (${DEFAULT_MEMORY_FRACTION * 100}% of this machine's ${formatBytes(limits.totalMemory)})` : ''}: ` +
         `use smaller frames, tiles or chunks, fewer workers, or raise maxMemory`,
     );
   }

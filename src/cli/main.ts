@@ -16,9 +16,8 @@ import { syntheticFrames } from '../frames/synthetic.js';
 import { sinkOf, zarrTransforms } from '../zarr-transforms.js';
 import { chunkShape, arrayShape } from '../metadata/zarr.js';
 import { formatBytes, parseSize } from './sizes.js';
+import { checkFlagValues, FlagError, outputOf, valueDefaults } from './flag-values.js';
 
-/** A bad flag value: printed as one line naming the flag, exit code 2, nothing written. */
-class FlagError extends Error {}
 
 /** Ctrl-C: what was stored stays readable; exit code 130, as shells expect after SIGINT. */
 class InterruptedError extends Error {}
@@ -76,48 +75,6 @@ interface WriteArgs {
   workers?: string;
   engine: string;
   maxMemory?: string;
-}
-
-/**
- * Flags that take a value, with their defaults. yargs is given no defaults for them, so that a flag given without
- * a value arrives as '' and is refused, instead of silently taking its default; the defaults are applied here.
- */
-function valueDefaults(defaults: { frames: number; width: number; height: number; tile: number; maxBytesPerChunk: string }): Record<string, string> {
-  return {
-    frames: String(defaults.frames),
-    width: String(defaults.width),
-    height: String(defaults.height),
-    planes: '1',
-    dtype: 'uint16',
-    'tile-width': String(defaults.tile),
-    'tile-height': String(defaults.tile),
-    'tile-planes': '1',
-    'max-bytes-per-chunk': defaults.maxBytesPerChunk,
-    'downsample-method': 'mean',
-    'pixel-scale-x': '1',
-    'pixel-scale-y': '1',
-    engine: 'auto',
-  };
-}
-
-/**
- * Refuses flags given twice (yargs makes an array of them) or without a value (''), then fills in the defaults.
- * yargs sets both spellings of a flag (tile-width and tileWidth); the kebab one names it.
- */
-function checkFlagValues(args: Record<string, unknown>, defaults: Record<string, string>): void {
-  for (const [key, value] of Object.entries(args)) {
-    if (key === '_' || key === '$0' || key === '--' || /[A-Z]/.test(key)) continue;
-    const flag = key === 'out' ? '<out>' : `--${key}`;
-    if (Array.isArray(value)) {
-      throw new FlagError(`${flag} was given ${value.length} times (${value.map((v) => JSON.stringify(String(v))).join(', ')}); give it once`);
-    }
-    if (value === '' && key !== 'out') throw new FlagError(`${flag} needs a value (e.g. ${flag} ${defaults[key] ?? '...'})`);
-  }
-  for (const [key, value] of Object.entries(defaults)) {
-    if (args[key] !== undefined) continue;
-    args[key] = value;
-    args[key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())] = value;
-  }
 }
 
 function integerFlag(flag: string, text: string, min: number): number {
@@ -343,11 +300,7 @@ export async function main(argv: string[]): Promise<number> {
   if (args.help || argv.includes('--help') || argv.includes('-h')) return 0;
   if (command !== 'write' && command !== 'demo') return 0;
   try {
-    const afterDashes = ((args as Record<string, unknown>)['--'] as string[] | undefined) ?? [];
-    const outs = [...(args.out === undefined ? [] : [String(args.out)]), ...afterDashes.map(String)];
-    if (outs.length > 1) throw new FlagError(`${command} takes one output directory, got ${outs.length}: ${outs.map((o) => JSON.stringify(o)).join(', ')}`);
-    if (outs.length === 0 && command === 'write') throw new FlagError('Missing required argument: out');
-    (args as Record<string, unknown>).out = outs[0] ?? 'demo.zarr';
+    (args as Record<string, unknown>).out = outputOf(args as Record<string, unknown>, command);
     checkFlagValues(args as Record<string, unknown>, valueDefaults(command === 'write' ? WRITE_DEFAULTS : DEMO_DEFAULTS));
     await runWrite(args as unknown as WriteArgs, command === 'demo');
     return 0;
