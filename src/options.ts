@@ -19,6 +19,7 @@ import { virtualRootOf } from './stores/fs-checks.js';
 import { streamPlanOf } from './transforms/blosc-compressor.js';
 import type { AccumulateMode } from './transforms/chunk-accumulator.js';
 import { nativeReduction } from './downsample/native-kernels.js';
+import { WORKER_MIN_FRAME_BYTES } from './transforms/downsampler.js';
 import { describeTerms, estimateResources, frameBytesOf, type ResourceEstimate } from './resources/estimate.js';
 import { DEFAULT_MEMORY_FRACTION, MAX_WORKERS_PER_CORE, machineLimits, maxChunksPerFrame } from './resources/limits.js';
 import { constants as bufferConstants } from 'node:buffer';
@@ -243,7 +244,7 @@ function resolveWithoutLimits(options: ZarrStreamOptions): ResolvedOptions {
   // The chain as zarrTransforms builds it: streamed levels where chunks cut into segments, else whole or raw parts.
   const plans = layouts.map((layout) => (blosc && streamBlocks ? streamPlanOf(blosc[layout.level]!, layout, engine === 'native')?.plan : undefined));
   const modes = layouts.map((layout): AccumulateMode => (!blosc ? 'parts' : plans[layout.level] ? 'regions' : 'whole'));
-  const downsampleThread = layouts.length > 1 && frameBytesOf(layout) >= 2 ** 20 && !nativeReduction(options.dtype, downsampleMethod);
+  const downsampleThread = layouts.length > 1 && frameBytesOf(layout) >= WORKER_MIN_FRAME_BYTES && !nativeReduction(options.dtype, downsampleMethod);
   const estimate = estimateResources({ layouts, modes, plans, workers, engine, downsampleThread });
   return {
     store,

@@ -96,6 +96,16 @@ test('frames of 1e9 x 1e9 pixels are refused at once with the numbers, not after
   t.false(existsSync(out));
 });
 
+test('--max-memory takes a size up to TiB and refuses options estimated above it, with the numbers', async (t) => {
+  const dir = await scratch(t);
+  const low = await cli(['write', path.join(dir, 'never.zarr'), ...SMALL, '--frames', '1', '--max-memory', '1MiB']);
+  t.is(low.code, 2, low.stderr);
+  t.regex(low.stderr, /these options need an estimated [\d.]+ MiB of memory \(.*\), more than --max-memory 1.00 MiB/);
+  t.false(existsSync(path.join(dir, 'never.zarr')));
+  const high = await cli(['write', path.join(dir, 'ok.zarr'), ...SMALL, '--frames', '1', '--max-memory', '1TiB']);
+  t.is(high.code, 0, high.stderr);
+});
+
 /** A read-only tmpfs mounted in a private mount namespace; undefined where this system cannot make one. */
 function readOnlyMountAvailable(): boolean {
   try {
