@@ -27,6 +27,8 @@ interface Sample {
   peakRss: number;
   rssBefore: number;
   storedBytes: number;
+  /** zarr-stream's estimateMemory() for the write; undefined for the other writers. */
+  estimate?: number;
 }
 
 const median = (values: number[]): number => {
@@ -109,6 +111,9 @@ async function main(): Promise<void> {
       peakRss: median(list.map((s) => s.peakRss)),
       writerMemory: median(list.map((s) => s.peakRss - s.rssBefore)),
       compressionRatio: median(list.map((s) => s.bytes / s.storedBytes)),
+      estimate: list[0]!.estimate,
+      // Every round, not the median: the estimate is a bound, so one round above it is a failure.
+      maxWriterMemory: Math.max(...list.map((s) => s.peakRss - s.rssBefore)),
     };
   });
   const ratios = systems
@@ -131,10 +136,11 @@ async function main(): Promise<void> {
     return;
   }
   console.log(`\n${w.name}: ${w.frames} frames ${w.height}x${w.width} ${w.dtype}, chunks ${w.chunk.join('x')}, median of ${runs}`);
-  console.log('writer                    MB/s   peak RSS   writer memory   ratio');
-  console.log('(writer memory: peak RSS minus the RSS with the frames loaded, before the clock starts)');
+  console.log('writer                    MB/s   peak RSS   writer memory   ratio   estimate');
+  console.log('(writer memory: peak RSS minus the RSS with the frames loaded, before the clock starts; estimate: estimateMemory())');
   for (const row of rows) {
-    console.log(`${row.label.padEnd(24)} ${row.mbPerSecond.toFixed(0).padStart(5)}   ${mib(row.peakRss).padStart(8)}   ${mib(row.writerMemory).padStart(13)}   ${row.compressionRatio.toFixed(3)}`);
+    const estimate = row.estimate === undefined ? '' : `${mib(row.estimate).padStart(8)}${row.maxWriterMemory > row.estimate ? '  EXCEEDED' : ''}`;
+    console.log(`${row.label.padEnd(24)} ${row.mbPerSecond.toFixed(0).padStart(5)}   ${mib(row.peakRss).padStart(8)}   ${mib(row.writerMemory).padStart(13)}   ${row.compressionRatio.toFixed(3)}   ${estimate}`);
   }
   for (const r of ratios) {
     console.log(

@@ -11,6 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import * as zarr from 'zarrita';
 import FileSystemStore from '@zarrita/storage/fs';
 import { zarrTransforms } from '../src/zarr-transforms.js';
+import { estimateMemory, type ZarrStreamOptions } from '../src/options.js';
 import { resolveLayout } from '../src/chunking/layout.js';
 import { v2ArrayMetadata, v2GroupMetadata, encodeJson, RAW_CODECS, type CodecMetadata } from '../src/metadata/zarr.js';
 import { v2Compressor, v3Codecs } from '../src/metadata/codecs.js';
@@ -32,21 +33,22 @@ async function baseline(all: Uint8Array, out: string): Promise<void> {
   await fh.close();
 }
 
+function zarrStreamOptions(w: Workload, version: 2 | 3, engine: EngineName, out: string): ZarrStreamOptions {
+  return {
+    store: out,
+    zarrVersion: version,
+    dtype: w.dtype,
+    width: w.width,
+    height: w.height,
+    chunking: { tileWidth: w.chunk[2], tileHeight: w.chunk[1], framesPerChunk: w.chunk[0] },
+    compression: w.codec ? { codec: w.codec.cname, clevel: w.codec.clevel, shuffle: w.codec.shuffle } : 'none',
+    engine: w.codec ? engine : undefined,
+    multiscale: w.multiscale ?? false,
+  };
+}
+
 async function zarrStream(w: Workload, version: 2 | 3, engine: EngineName, frames: Uint16Array[], out: string): Promise<void> {
-  await pipeline(
-    Readable.from(frames, { objectMode: true }),
-    ...zarrTransforms({
-      store: out,
-      zarrVersion: version,
-      dtype: w.dtype,
-      width: w.width,
-      height: w.height,
-      chunking: { tileWidth: w.chunk[2], tileHeight: w.chunk[1], framesPerChunk: w.chunk[0] },
-      compression: w.codec ? { codec: w.codec.cname, clevel: w.codec.clevel, shuffle: w.codec.shuffle } : 'none',
-      engine: w.codec ? engine : undefined,
-      multiscale: w.multiscale ?? false,
-    }),
-  );
+  await pipeline(Readable.from(frames, { objectMode: true }), ...zarrTransforms(zarrStreamOptions(w, version, engine, out)));
 }
 
 /** Bytes stored under `dir`: the compressed size, for ratios. */
@@ -118,7 +120,9 @@ async function main(): Promise<void> {
   else await zarrita(w, version, all, out);
   const seconds = (performance.now() - started) / 1000;
   const peakRss = process.resourceUsage().maxRSS * 1024;
-  process.stdout.write(JSON.stringify({ seconds, bytes: all.byteLength, peakRss, rssBefore, storedBytes: await storedBytes(out) }) + '\n');
+  // What zarr-stream said it would need at most (estimateMemory), to set against what it took.
+  const estimate = system === 'zarr-stream' ? estimateMemory(zarrStreamOptions(w, version, engineText as EngineName, out)).bytes : undefined;
+  process.stdout.write(JSON.stringify({ seconds, bytes: all.byteLength, peakRss, rssBefore, storedBytes: await storedBytes(out), estimate }) + '\n');
 }
 
 await main();

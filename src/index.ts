@@ -3,12 +3,13 @@ export { Downsampler, type DownsamplerOptions } from './transforms/downsampler.j
 export { pyramidShapes } from './downsample/levels.js';
 export { DOWNSAMPLE_METHODS, type DownsampleMethod } from './downsample/reduce.js';
 export { omeAttributesV2, omeAttributesV3, type OmeOptions, type OmeAttributesV2, type OmeAttributesV3, type OmeMultiscale, type OmeMultiscaleV04, type OmeDataset, type OmeAxis } from './metadata/ome.js';
-export { resolveOptions, OptionError, type ZarrStreamOptions, type ResolvedOptions } from './options.js';
+export { resolveOptions, estimateMemory, OptionError, OPTION_KEYS, type ZarrStreamOptions, type ResolvedOptions } from './options.js';
+export type { ResourceEstimate, MemoryTerm } from './resources/estimate.js';
 export { syntheticFrames, syntheticFrame, fillSyntheticFrame, syntheticValue, type SyntheticFramesOptions } from './frames/synthetic.js';
 export { normalizeFrame, FrameMismatchError, type ExpectedFrame } from './frames/normalize.js';
 export { TileSplitter, type TileSplitterOptions } from './transforms/tile-splitter.js';
 export { ChunkAccumulator, type ChunkAccumulatorOptions, type AccumulateMode } from './transforms/chunk-accumulator.js';
-export { ZarrSink, type ZarrSinkOptions, type SinkProgress } from './sinks/zarr-sink.js';
+export { ZarrSink, type ZarrSinkOptions, type SinkProgress, type ZarrSinkEvents, type SinkListener } from './sinks/zarr-sink.js';
 export { FileSystemStore } from './stores/fs-store.js';
 export { MemoryStore } from './stores/memory-store.js';
 export { validateKey, InvalidKeyError } from './stores/keys.js';

@@ -12,7 +12,20 @@ import { BLOSC_CNAMES, BLOSC_SHUFFLES, validateBloscOptions, type BloscCname, ty
 import { resolveEngineName, type EngineName, type EnginePreference } from './codecs/engine.js';
 import { DEVICES, DEVICE_NAMES, isDeviceName, type DeviceName } from './devices.js';
 import { bytesPerPixel } from './dtype.js';
-import { describeValue } from './util/describe-value.js';
+import { OptionError } from './option-error.js';
+import { checkKeys, OPTION_KEYS } from './option-keys.js';
+import { formatBytes } from './util/format-bytes.js';
+import { virtualRootOf } from './stores/fs-checks.js';
+import { streamPlanOf } from './transforms/blosc-compressor.js';
+import type { AccumulateMode } from './transforms/chunk-accumulator.js';
+import { nativeReduction } from './downsample/native-kernels.js';
+import { WORKER_MIN_FRAME_BYTES } from './transforms/downsampler.js';
+import { describeTerms, estimateResources, frameBytesOf, type ResourceEstimate } from './resources/estimate.js';
+import { DEFAULT_MEMORY_FRACTION, MAX_WORKERS_PER_CORE, machineLimits, maxChunksPerFrame } from './resources/limits.js';
+import { constants as bufferConstants } from 'node:buffer';
+
+export { OptionError } from './option-error.js';
+export { OPTION_KEYS } from './option-keys.js';
 
 /** Blosc1 compression of every chunk. */
 export interface CompressionOptions {
@@ -66,18 +79,11 @@ export interface ZarrStreamOptions {
   pixelScaleUm?: { x: number; y: number };
   /** The OME-NGFF image name; default "image". */
   name?: string;
-}
-
-/** A bad option: `field` is the option's name (dotted for nested ones), `value` what was given. */
-export class OptionError extends Error {
-  constructor(
-    readonly field: string,
-    readonly value: unknown,
-    expectation: string,
-  ) {
-    super(`${field} must be ${expectation}, got ${describeValue(value)}`);
-    this.name = 'OptionError';
-  }
+  /**
+   * Bytes of memory the write may use at its peak (estimateMemory()); options whose estimate exceeds it are refused
+   * before anything is written. Default: half the machine's memory (os.totalmem() / 2).
+   */
+  maxMemory?: number;
 }
 
 
@@ -106,14 +112,62 @@ export interface ResolvedOptions {
   streamBlocks: boolean;
   overwrite: boolean;
   warnings: string[];
+  /** Peak memory allowed (bytes), and what the write is estimated to need (estimateMemory). */
+  maxMemory: number;
+  estimate: ResourceEstimate;
 }
 
+/**
+ * Validates every option (throwing an OptionError that names the field) and resolves the layouts, then refuses
+ * options that would need more memory than maxMemory or keep too many chunk files open: all before any I/O.
+ */
 export function resolveOptions(options: ZarrStreamOptions): ResolvedOptions {
+  const resolved = resolveWithoutLimits(options);
+  const { estimate, maxMemory, layouts } = resolved;
+  const limits = machineLimits();
+  const maxChunks = maxChunksPerFrame(limits);
+  if (estimate.chunksPerFrame > maxChunks) {
+    const grid = layouts[0]!.grid;
+    throw new OptionError(
+      'chunking',
+      options.chunking,
+      'fewer chunks per frame',
+      `chunking makes ${estimate.chunksPerFrame} chunks per frame (level 0: ${grid.planes} x ${grid.height} x ${grid.width}${layouts.length > 1 ? `, ${layouts.length} levels` : ''}), ` +
+        `more than the ${maxChunks} allowed (each is a file kept open until its chunk row completes; the open-file limit is ${limits.openFiles}): ` +
+        `use larger tiles (chunking.tileWidth, tileHeight, tilePlanes)`,
+    );
+  }
+  if (estimate.bytes > maxMemory) {
+    throw new OptionError(
+      'maxMemory',
+      maxMemory,
+      'enough for the estimate',
+      `these options need an estimated ${formatBytes(estimate.bytes)} of memory (${describeTerms(estimate, formatBytes)}), more than maxMemory ${formatBytes(maxMemory)}` +
+        `${options.maxMemory === undefined ? ` (${DEFAULT_MEMORY_FRACTION * 100}% of this machine's ${formatBytes(limits.totalMemory)})` : ''}: ` +
+        `use smaller frames, tiles or chunks, fewer workers, or raise maxMemory`,
+    );
+  }
+  return resolved;
+}
+
+/**
+ * What a write with these options will hold at its peak (bytes, by term) and the files it keeps open, computed from
+ * the resolved layouts without allocating. Throws an OptionError for invalid options, but not for exceeding
+ * maxMemory: that is what this is for.
+ */
+export function estimateMemory(options: ZarrStreamOptions): ResourceEstimate {
+  return resolveWithoutLimits(options).estimate;
+}
+
+function resolveWithoutLimits(options: ZarrStreamOptions): ResolvedOptions {
   if (options === null || typeof options !== 'object') throw new OptionError('options', options, 'an object');
+  checkKeys(options, OPTION_KEYS, '');
   const { store } = options;
   if (!(typeof store === 'string' && store.length > 0) && !isStore(store)) {
     throw new OptionError('store', store, 'a directory path or a Store (an object with set() and get())');
   }
+  const virtualRoot = typeof store === 'string' ? virtualRootOf(store) : undefined;
+  if (virtualRoot) throw new OptionError('store', store, `a directory on a disk (${virtualRoot} is a virtual filesystem, which cannot hold a dataset)`);
   if (options.device !== undefined && !isDeviceName(options.device)) throw new OptionError('device', options.device, `one of ${DEVICE_NAMES.join(', ')}`);
   const device = options.device === undefined ? undefined : DEVICES[options.device];
   const zarrVersion = options.zarrVersion ?? device?.zarrVersion ?? 3;
@@ -123,6 +177,17 @@ export function resolveOptions(options: ZarrStreamOptions): ResolvedOptions {
   const width = integer('width', options.width, 1);
   const height = integer('height', options.height, 1);
   const planes = integer('planes', options.planes ?? 1, 1);
+  // A frame is one buffer: beyond Node's largest, no source can even make one.
+  const frameBytes = width * height * planes * bytesPerPixel(options.dtype);
+  if (frameBytes > bufferConstants.MAX_LENGTH) {
+    const field = planes >= Math.max(width, height) ? 'planes' : width >= height ? 'width' : 'height';
+    throw new OptionError(
+      field,
+      options[field],
+      'smaller',
+      `a frame of ${width} x ${height} x ${planes} ${options.dtype} pixels is ${formatBytes(frameBytes)}, more than the ${formatBytes(bufferConstants.MAX_LENGTH)} a buffer can hold: ${field} must be smaller`,
+    );
+  }
   const chunking = options.chunking ?? {};
   if (chunking === null || typeof chunking !== 'object') throw new OptionError('chunking', chunking, 'an object');
   for (const field of ['tileWidth', 'tileHeight', 'tilePlanes'] as const) {
@@ -142,7 +207,13 @@ export function resolveOptions(options: ZarrStreamOptions): ResolvedOptions {
     if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new OptionError(`pixelScaleUm.${axis}`, value, 'a positive number of micrometers');
   }
   const compression = resolveCompression(options.compression, device?.codec);
+  const { cores, totalMemory } = machineLimits();
   if (options.workers !== undefined) integer('workers', options.workers, 1);
+  if (options.workers !== undefined && options.workers > MAX_WORKERS_PER_CORE * cores) {
+    throw new OptionError('workers', options.workers, `at most ${MAX_WORKERS_PER_CORE * cores} (${MAX_WORKERS_PER_CORE} per core; this machine has ${cores})`);
+  }
+  const maxMemory = options.maxMemory ?? Math.floor(totalMemory * DEFAULT_MEMORY_FRACTION);
+  if (typeof maxMemory !== 'number' || Number.isNaN(maxMemory) || maxMemory <= 0) throw new OptionError('maxMemory', maxMemory, 'a positive number of bytes');
   let engine: EngineName | undefined;
   if (compression) {
     const preference = options.engine ?? 'auto';
@@ -167,6 +238,14 @@ export function resolveOptions(options: ZarrStreamOptions): ResolvedOptions {
   }
   if (options.overwrite !== undefined && typeof options.overwrite !== 'boolean') throw new OptionError('overwrite', options.overwrite, 'true or false');
   if (options.onWarning !== undefined && typeof options.onWarning !== 'function') throw new OptionError('onWarning', options.onWarning, 'a function');
+  const blosc = compression && layouts.map(() => ({ ...compression, typesize: bytesPerPixel(options.dtype!) }));
+  const streamBlocks = resolveStreamBlocks(options.compression);
+  const workers = blosc ? (options.workers ?? cores) : 0;
+  // The chain as zarrTransforms builds it: streamed levels where chunks cut into segments, else whole or raw parts.
+  const plans = layouts.map((layout) => (blosc && streamBlocks ? streamPlanOf(blosc[layout.level]!, layout, engine === 'native')?.plan : undefined));
+  const modes = layouts.map((layout): AccumulateMode => (!blosc ? 'parts' : plans[layout.level] ? 'regions' : 'whole'));
+  const downsampleThread = layouts.length > 1 && frameBytesOf(layout) >= WORKER_MIN_FRAME_BYTES && !nativeReduction(options.dtype, downsampleMethod);
+  const estimate = estimateResources({ layouts, modes, plans, workers, engine, downsampleThread });
   return {
     store,
     zarrVersion,
@@ -178,10 +257,12 @@ export function resolveOptions(options: ZarrStreamOptions): ResolvedOptions {
     name,
     overwrite: options.overwrite ?? false,
     warnings,
-    blosc: compression && layouts.map(() => ({ ...compression, typesize: bytesPerPixel(options.dtype) })),
+    blosc,
     engine,
     workers: options.workers,
-    streamBlocks: resolveStreamBlocks(options.compression),
+    streamBlocks,
+    maxMemory,
+    estimate,
   };
 }
 

@@ -19,9 +19,8 @@ import { formatBytes, parseSize } from './sizes.js';
 import { formatNativeStatus, nativeStatus } from '../native-status.js';
 import { formatStoreSummary, summarizeStore } from './info.js';
 import { PreviewError, writePreview } from './preview.js';
+import { checkFlagValues, FlagError, outputOf, valueDefaults } from './flag-values.js';
 
-/** A bad flag value: printed as one line naming the flag, exit code 2, nothing written. */
-class FlagError extends Error {}
 
 /** Ctrl-C: what was stored stays readable; exit code 130, as shells expect after SIGINT. */
 class InterruptedError extends Error {}
@@ -49,6 +48,8 @@ const FLAG_OF_FIELD: Record<string, string> = {
   'compression.shuffle': '--shuffle',
   workers: '--workers',
   engine: '--engine',
+  maxMemory: '--max-memory',
+  chunking: '--tile-width/--tile-height',
 };
 
 interface WriteArgs {
@@ -76,6 +77,7 @@ interface WriteArgs {
   shuffle?: string;
   workers?: string;
   engine: string;
+  maxMemory?: string;
 }
 
 function integerFlag(flag: string, text: string, min: number): number {
@@ -106,27 +108,28 @@ function compressionFlags(args: WriteArgs): CompressionOptions | 'none' | undefi
 
 function writeFlags(y: Argv, defaults: { frames: number; width: number; height: number; tile: number; maxBytesPerChunk: string }): Argv<WriteArgs> {
   return y
-    .option('frames', { type: 'string', default: String(defaults.frames), describe: 'number of synthetic frames' })
-    .option('width', { type: 'string', default: String(defaults.width), describe: 'frame width in pixels' })
-    .option('height', { type: 'string', default: String(defaults.height), describe: 'frame height in pixels' })
-    .option('planes', { type: 'string', default: '1', describe: 'planes (channels) per frame' })
-    .option('dtype', { type: 'string', default: 'uint16', describe: `pixel type: ${DTYPES.join(', ')}` })
+    .option('frames', { type: 'string', defaultDescription: String(defaults.frames), describe: 'number of synthetic frames' })
+    .option('width', { type: 'string', defaultDescription: String(defaults.width), describe: 'frame width in pixels' })
+    .option('height', { type: 'string', defaultDescription: String(defaults.height), describe: 'frame height in pixels' })
+    .option('planes', { type: 'string', defaultDescription: '1', describe: 'planes (channels) per frame' })
+    .option('dtype', { type: 'string', defaultDescription: 'uint16', describe: `pixel type: ${DTYPES.join(', ')}` })
     .option('zarr-version', { type: 'string', describe: 'Zarr format: 2 or 3 (default 3, or the device\'s)' })
-    .option('tile-width', { type: 'string', default: String(defaults.tile), describe: 'chunk width (0: whole frame)' })
-    .option('tile-height', { type: 'string', default: String(defaults.tile), describe: 'chunk height (0: whole frame)' })
-    .option('tile-planes', { type: 'string', default: '1', describe: 'planes per chunk (0: all)' })
-    .option('max-bytes-per-chunk', { type: 'string', default: defaults.maxBytesPerChunk, describe: 'raw bytes per chunk (bytes, KiB, MiB, GiB; at least 16MiB)' })
+    .option('tile-width', { type: 'string', defaultDescription: String(defaults.tile), describe: 'chunk width (0: whole frame)' })
+    .option('tile-height', { type: 'string', defaultDescription: String(defaults.tile), describe: 'chunk height (0: whole frame)' })
+    .option('tile-planes', { type: 'string', defaultDescription: '1', describe: 'planes per chunk (0: all)' })
+    .option('max-bytes-per-chunk', { type: 'string', defaultDescription: defaults.maxBytesPerChunk, describe: 'raw bytes per chunk (bytes, KiB, MiB, GiB; at least 16MiB)' })
     .option('frames-per-chunk', { type: 'string', describe: 'frames per chunk (overrides --max-bytes-per-chunk)' })
     .option('multiscale', { type: 'boolean', default: false, describe: 'also write downsampled levels 1, 2, ... (OME-NGFF pyramid)' })
-    .option('downsample-method', { type: 'string', default: 'mean', describe: 'how a level is made from the one below: mean, min, max, decimate' })
-    .option('pixel-scale-x', { type: 'string', default: '1', describe: 'level-0 pixel width in micrometers' })
-    .option('pixel-scale-y', { type: 'string', default: '1', describe: 'level-0 pixel height in micrometers' })
+    .option('downsample-method', { type: 'string', defaultDescription: 'mean', describe: 'how a level is made from the one below: mean, min, max, decimate' })
+    .option('pixel-scale-x', { type: 'string', defaultDescription: '1', describe: 'level-0 pixel width in micrometers' })
+    .option('pixel-scale-y', { type: 'string', defaultDescription: '1', describe: 'level-0 pixel height in micrometers' })
     .option('device', { type: 'string', describe: `a seed device preset: ${DEVICE_NAMES.join(', ')}` })
     .option('compression', { type: 'string', describe: 'Blosc codec: none, lz4, zstd, blosclz, zlib (default none, or the device\'s)' })
     .option('clevel', { type: 'string', describe: 'Blosc level 0..9 (default 1)' })
     .option('shuffle', { type: 'string', describe: 'Blosc shuffle: none, byte, bit (default byte)' })
     .option('workers', { type: 'string', describe: 'compression threads (default: the machine\'s cores)' })
-    .option('engine', { type: 'string', default: 'auto', describe: 'Blosc engine: auto, native, wasm' })
+    .option('engine', { type: 'string', defaultDescription: 'auto', describe: 'Blosc engine: auto, native, wasm' })
+    .option('max-memory', { type: 'string', defaultDescription: 'half the machine\'s memory', describe: 'refuse options estimated to need more memory (a size: 8GiB, 1TiB)' })
     .option('overwrite', { type: 'boolean', default: false, describe: 'replace a non-empty output directory' })
     .option('json', { type: 'boolean', default: false, describe: 'print a JSON summary instead of text' }) as unknown as Argv<WriteArgs>;
 }
@@ -138,6 +141,8 @@ async function runWrite(args: WriteArgs, demo: boolean): Promise<void> {
     args.overwrite = true;
   }
   const frames = integerFlag('--frames', args.frames, 0);
+  const maxMemory = args.maxMemory === undefined ? undefined : parseSize(args.maxMemory);
+  if (maxMemory === 0 || (args.maxMemory !== undefined && maxMemory === undefined)) throw new FlagError(`--max-memory must be a size such as 8GiB, got ${JSON.stringify(args.maxMemory)}`);
   const maxBytes = parseSize(args.maxBytesPerChunk);
   if (maxBytes === undefined || maxBytes < 1) throw new FlagError(`--max-bytes-per-chunk must be a size such as 67108864 or 64MiB, got ${JSON.stringify(args.maxBytesPerChunk)}`);
   const zarrVersion: 2 | 3 | undefined = args.zarrVersion === '2' ? 2 : args.zarrVersion === '3' ? 3 : undefined;
@@ -157,6 +162,7 @@ async function runWrite(args: WriteArgs, demo: boolean): Promise<void> {
     compression: compressionFlags(args),
     workers: args.workers === undefined ? undefined : integerFlag('--workers', args.workers, 1),
     engine: args.engine as EnginePreference,
+    maxMemory,
     chunking: {
       tileWidth: integerFlag('--tile-width', args.tileWidth, 0),
       tileHeight: integerFlag('--tile-height', args.tileHeight, 0),
@@ -172,7 +178,9 @@ async function runWrite(args: WriteArgs, demo: boolean): Promise<void> {
   } catch (error) {
     if (error instanceof OptionError) {
       const flag = FLAG_OF_FIELD[error.field] ?? error.field;
-      throw new FlagError(error.message.replace(error.field, flag).replace('overwrite: true', '--overwrite'));
+      // The field as a whole word (not a prefix of a dotted option such as chunking.tileWidth).
+      const field = new RegExp(`(?<![\\w.])${error.field.replace(/\./g, '\\.')}(?![\\w.])`, 'g');
+      throw new FlagError(error.message.replace(field, flag).replace('overwrite: true', '--overwrite'));
     }
     throw error;
   }
@@ -291,6 +299,9 @@ async function runPreview(args: PreviewArgs): Promise<void> {
   else process.stdout.write(`wrote ${result.out}: ${result.width} x ${result.height} of array ${result.array} ${JSON.stringify(result.selection)}, black ${result.min}, white ${result.max}\n`);
 }
 
+const WRITE_DEFAULTS = { frames: 128, width: 2048, height: 2048, tile: 512, maxBytesPerChunk: '64MiB' };
+const DEMO_DEFAULTS = { frames: 64, width: 1024, height: 1024, tile: 512, maxBytesPerChunk: '16MiB' };
+
 export async function main(argv: string[]): Promise<number> {
   // `--version` alone (or with --json) says what this installation runs on: npm hides the install step's report.
   if (argv[0] === '--version' && argv.slice(1).every((arg) => arg === '--json')) {
@@ -302,11 +313,12 @@ export async function main(argv: string[]): Promise<number> {
   const parser = yargs(argv)
     .scriptName('zarr-stream')
     .usage('$0 <command> [options]')
-    .command('write <out>', 'stream synthetic frames into a Zarr store at <out>', (y) =>
-      writeFlags(y.positional('out', { type: 'string', describe: 'output directory', demandOption: true }), { frames: 128, width: 2048, height: 2048, tile: 512, maxBytesPerChunk: '64MiB' }),
+    // <out> is checked here rather than by yargs, which never takes a positional from after `--` (write -- -x.zarr).
+    .command('write [out]', 'stream synthetic frames into a Zarr store at <out> (after --, <out> may start with -)', (y) =>
+      writeFlags(y.positional('out', { type: 'string', describe: 'output directory' }), WRITE_DEFAULTS),
     )
     .command('demo [out]', 'write a small dataset (demo.zarr) and show how to open it', (y) =>
-      writeFlags(y.positional('out', { type: 'string', default: 'demo.zarr', describe: 'output directory' }), { frames: 64, width: 1024, height: 1024, tile: 512, maxBytesPerChunk: '16MiB' }),
+      writeFlags(y.positional('out', { type: 'string', describe: 'output directory (default demo.zarr)' }), DEMO_DEFAULTS),
     )
     .command('info <store>', 'describe any Zarr v2/v3 store: groups, arrays, chunks, codecs, bytes, OME-NGFF axes and scales', (y) =>
       y.positional('store', { type: 'string', describe: 'a Zarr store directory', demandOption: true }).option('json', { type: 'boolean', default: false, describe: 'print JSON' }),
@@ -323,6 +335,7 @@ export async function main(argv: string[]): Promise<number> {
         .option('out', { type: 'string', default: 'preview.png', describe: 'the PNG to write' })
         .option('json', { type: 'boolean', default: false, describe: 'print what was written as JSON' }),
     )
+    .parserConfiguration({ 'populate--': true })
     .demandCommand(1, 'name a command: write, demo, info or preview')
     .strict()
     .help()
@@ -341,9 +354,14 @@ export async function main(argv: string[]): Promise<number> {
   // yargs has printed the help; nothing is to be written.
   if (args.help || argv.includes('--help') || argv.includes('-h')) return 0;
   try {
+    if (command === 'info' || command === 'preview') checkFlagValues(args as Record<string, unknown>, {});
     if (command === 'info') await runInfo(args as unknown as { store: string; json: boolean });
     else if (command === 'preview') await runPreview(args as unknown as PreviewArgs);
-    else if (command === 'write' || command === 'demo') await runWrite(args as unknown as WriteArgs, command === 'demo');
+    else if (command === 'write' || command === 'demo') {
+      (args as Record<string, unknown>).out = outputOf(args as Record<string, unknown>, command);
+      checkFlagValues(args as Record<string, unknown>, valueDefaults(command === 'write' ? WRITE_DEFAULTS : DEMO_DEFAULTS));
+      await runWrite(args as unknown as WriteArgs, command === 'demo');
+    }
     return 0;
   } catch (error) {
     process.stderr.write(`zarr-stream: error: ${(error as Error).message.split('\n')[0]}\n`);

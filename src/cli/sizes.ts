@@ -1,6 +1,20 @@
-/** Byte sizes as people write them on a command line: 1048576, 64MiB, 1.5GiB, 512KiB, 16mb. */
+/** Byte sizes as people write them on a command line: 1048576, 64MiB, 1.5GiB, 512KiB, 16mb, 1TiB. */
 
-const UNITS: Record<string, number> = { b: 1, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, kb: 1e3, mb: 1e6, gb: 1e9, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30 };
+const UNITS: Record<string, number> = {
+  b: 1,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+  tib: 2 ** 40,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  k: 2 ** 10,
+  m: 2 ** 20,
+  g: 2 ** 30,
+  t: 2 ** 40,
+};
 
 /** Parses a size; returns undefined when `text` is not one (the caller names the flag in its error). */
 export function parseSize(text: string | number): number | undefined {
@@ -13,13 +27,4 @@ export function parseSize(text: string | number): number | undefined {
   return Number.isSafeInteger(bytes) ? bytes : undefined;
 }
 
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`;
-}
+export { formatBytes } from '../util/format-bytes.js';

@@ -4,7 +4,7 @@
  * complete, and finalized with the exact frame count at the end. A reader that opens the store mid-acquisition, or
  * after a failure, sees exactly the frames whose chunks are all there.
  */
-import { Writable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 import type { ArrayLayout } from '../chunking/layout.js';
 import { byteLengthOf, type ChunkMessage, type ChunkPartMessage, type SinkMessage } from '../messages.js';
 import {
@@ -252,4 +252,32 @@ export class ZarrSink extends Writable {
     // When the last row's own update already reported these counts, say nothing twice.
     if (changed) this.emit('progress', this.progress);
   }
+}
+
+/** ZarrSink's events and their listeners' arguments: its own two, then Writable's. */
+export interface ZarrSinkEvents {
+  /** After each stored chunk, and once the metadata on disk shows a newly completed chunk row. */
+  progress: [progress: SinkProgress];
+  /** An adjustment made to the options (zarrTransforms emits them once listeners can be attached). */
+  warning: [message: string];
+  close: [];
+  drain: [];
+  error: [error: Error];
+  finish: [];
+  pipe: [source: Readable];
+  unpipe: [source: Readable];
+}
+
+/** A listener of event E of the sink. */
+export type SinkListener<E extends keyof ZarrSinkEvents> = (...args: ZarrSinkEvents[E]) => void;
+
+/** Typed listeners: a misspelt event or a listener of the wrong shape does not compile (test/sink-events.typecheck.ts). */
+export interface ZarrSink {
+  on<E extends keyof ZarrSinkEvents>(event: E, listener: SinkListener<E>): this;
+  once<E extends keyof ZarrSinkEvents>(event: E, listener: SinkListener<E>): this;
+  off<E extends keyof ZarrSinkEvents>(event: E, listener: SinkListener<E>): this;
+  addListener<E extends keyof ZarrSinkEvents>(event: E, listener: SinkListener<E>): this;
+  removeListener<E extends keyof ZarrSinkEvents>(event: E, listener: SinkListener<E>): this;
+  prependListener<E extends keyof ZarrSinkEvents>(event: E, listener: SinkListener<E>): this;
+  emit<E extends keyof ZarrSinkEvents>(event: E, ...args: ZarrSinkEvents[E]): boolean;
 }

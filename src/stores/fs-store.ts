@@ -6,6 +6,7 @@ import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, rm, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { validateKey } from './keys.js';
+import { assertRealFilesystem, explainMkdirError } from './fs-checks.js';
 import { failWithKey, withKey, type Store, type StoreWriter } from './store.js';
 import { byteLengthOf, type Bytes } from '../messages.js';
 
@@ -14,6 +15,8 @@ let tempCounter = 0;
 export class FileSystemStore implements Store {
   readonly root: string;
   private readonly madeDirs = new Set<string>();
+  /** Checked once, before the first mkdir: under /proc that mkdir would never return. */
+  private rootChecked: Promise<void> | undefined;
 
   constructor(root: string) {
     if (typeof root !== 'string' || root.length === 0) throw new TypeError(`store path must be a non-empty string, got ${JSON.stringify(root)}`);
@@ -93,7 +96,10 @@ export class FileSystemStore implements Store {
 
   private async ensureDir(dir: string): Promise<void> {
     if (this.madeDirs.has(dir)) return;
-    await mkdir(dir, { recursive: true });
+    await (this.rootChecked ??= assertRealFilesystem(this.root));
+    await mkdir(dir, { recursive: true }).catch(async (error: unknown) => {
+      throw await explainMkdirError(dir, error);
+    });
     this.madeDirs.add(dir);
   }
 }

@@ -349,22 +349,9 @@ function streamingLevels(
   const native = resolveEngineName(engine ?? 'auto') === 'native';
   return layouts.map((layout) => {
     const s = settings[layout.level];
-    if (!s || s.clevel === 0) return undefined;
-    const geometry = { chunkBytes: layout.chunkBytes, tileBytes: layout.tileBytes, framesPerChunk: layout.chunk.frames };
-    let plan: BlockPlan | undefined;
-    let request: number;
-    if (native) {
-      const blocksize = nativeBlocksize(s, layout.chunkBytes);
-      plan = blocksize && planBlocks(geometry, blocksize.blocksize);
-      request = blocksize?.request ?? 0;
-    } else {
-      // numcodecs cannot be asked for its blocksize before it has loaded; its automatic ones (typesize 4) are powers
-      // of two up to 1 MiB, so segments of whole MiBs hold whole blocks whichever it picks. A requested blocksize,
-      // or a bit shuffle (which stored blocks cannot reproduce), keeps whole chunks.
-      plan = s.blocksize === 0 && s.shuffle !== 'bit' ? planBlocks(geometry, 0, undefined, undefined, WASM_BLOCK_UNIT) : undefined;
-      request = 0;
-    }
-    if (!plan) return undefined;
+    const streamed = s && streamPlanOf(s, layout, native);
+    if (!streamed) return undefined;
+    const { plan, request } = streamed;
     // Segments fill one per open chunk (a chunk row's worth) while the others are being compressed.
     const buffers = layout.tilesPerFrame + 4 * (workers ?? availableParallelism());
     return {
@@ -374,6 +361,25 @@ function streamingLevels(
       zeros: undefined,
     };
   });
+}
+
+/**
+ * The segment plan of a level's chunks and the blocksize to ask the engine for, or undefined where its chunks are
+ * compressed whole. Also used by the resource estimate (options.ts), so both see the same plan.
+ */
+export function streamPlanOf(s: BloscSettings, layout: ArrayLayout, native: boolean): { plan: BlockPlan; request: number } | undefined {
+  if (s.clevel === 0) return undefined;
+  const geometry = { chunkBytes: layout.chunkBytes, tileBytes: layout.tileBytes, framesPerChunk: layout.chunk.frames };
+  if (native) {
+    const blocksize = nativeBlocksize(s, layout.chunkBytes);
+    const plan = blocksize && planBlocks(geometry, blocksize.blocksize);
+    return plan ? { plan, request: blocksize.request } : undefined;
+  }
+  // numcodecs cannot be asked for its blocksize before it has loaded; its automatic ones (typesize 4) are powers
+  // of two up to 1 MiB, so segments of whole MiBs hold whole blocks whichever it picks. A requested blocksize,
+  // or a bit shuffle (which stored blocks cannot reproduce), keeps whole chunks.
+  const plan = s.blocksize === 0 && s.shuffle !== 'bit' ? planBlocks(geometry, 0, undefined, undefined, WASM_BLOCK_UNIT) : undefined;
+  return plan && { plan, request: 0 };
 }
 
 /** A multiple of every automatic blocksize numcodecs' c-blosc picks (typesize 4: powers of two up to 1 MiB). */

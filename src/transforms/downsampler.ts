@@ -38,7 +38,8 @@ export interface DownsamplerOptions {
   worker?: boolean;
 }
 
-const WORKER_MIN_FRAME_BYTES = 2 ** 20;
+/** Frames from this size reduce on a worker thread by default (when no compiled kernel applies). */
+export const WORKER_MIN_FRAME_BYTES = 2 ** 20;
 
 export class Downsampler extends Transform {
   readonly method: DownsampleMethod;

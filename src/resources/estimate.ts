@@ -1,0 +1,171 @@
+/**
+ * What a write will hold at its peak, computed from the resolved layouts without allocating anything: the bytes of
+ * every buffer the chain's stages may keep at once, and the files it keeps open. Pure arithmetic; each term follows
+ * the bound the stage itself enforces (its pool sizes and queue lengths, as zarrTransforms configures them), so a
+ * write that passes validation never needs more. docs/usage.md#memory describes the terms; docs/benchmarks.md
+ * compares the estimate with measured peak RSS.
+ */
+import type { ArrayLayout } from '../chunking/layout.js';
+import type { BlockPlan } from '../codecs/blosc-blocks.js';
+import { segmentRoom } from '../codecs/blosc-blocks.js';
+import { BLOSC_MAX_OVERHEAD } from '../codecs/blosc-settings.js';
+import type { EngineName } from '../codecs/engine.js';
+import type { AccumulateMode } from '../transforms/chunk-accumulator.js';
+
+const MIB = 2 ** 20;
+
+/**
+ * Frames (of each level) that the chain may reference at once: the Downsampler's queues and the frame it works on
+ * (4), the TileSplitter's input and its queue of up to a frame's tiles (2 + 2), the accumulator's input queue of a
+ * frame's tiles (2) and the parts that still point into frames on the way to the compressor or the sink (2). Level-0
+ * frames are the source's buffers (the writer allocates them only when it copies frames in); frames of levels >= 1
+ * are the writer's own.
+ */
+export const FRAMES_HELD = 12;
+/**
+ * What the write adds to the process whatever its buffers: the JavaScript heap it grows (streams, messages, promises),
+ * its modules' code, libuv's threads. Measured 34-35 MiB of writer memory for raw W1, where no other term applies.
+ */
+export const RUNTIME_BYTES = 48 * MIB;
+/** A worker thread: its V8 isolate and heap, measured ~7 MiB here with the native engine; rounded up. */
+export const WORKER_THREAD_BYTES = 12 * MIB;
+/** The WebAssembly engine's heap per worker (measured ~45 MiB with 2 MiB segments, and it never shrinks), before jobs. */
+export const WASM_HEAP_BASE_BYTES = 48 * MIB;
+/** Per tile of a frame: its precomputed region, the messages a frame's tiles make, an open chunk's writer and state. */
+export const BYTES_PER_TILE = 4096;
+/** Store operations the sink runs at once, as zarrTransforms sets them: 4 for whole chunks, else 8. */
+const SINK_WRITES_WHOLE = 4;
+const SINK_WRITES_PARTS = 8;
+
+/** The chain as zarrTransforms will build it: what each level's chunks go through. */
+export interface ChainShape {
+  layouts: readonly ArrayLayout[];
+  /** Per level: 'parts' (raw), 'regions' (compressed as frames arrive), 'whole' (compressed whole). */
+  modes: readonly AccumulateMode[];
+  /** Per level, the segment plan of 'regions' levels. */
+  plans: readonly (BlockPlan | undefined)[];
+  /** Compression worker threads (0 without compression). */
+  workers: number;
+  engine: EngineName | undefined;
+  /** Whether the Downsampler reduces on a worker thread (two frame slots). */
+  downsampleThread: boolean;
+}
+
+export interface MemoryTerm {
+  /** A short name: frames, pyramid, tiles, chunks, segments, compressed, workers, runtime, bookkeeping. */
+  name: string;
+  bytes: number;
+  /** What the term counts. */
+  what: string;
+}
+
+export interface ResourceEstimate {
+  /** Peak bytes the writer may hold at once: the sum of the terms. */
+  bytes: number;
+  terms: MemoryTerm[];
+  /** Chunk files of all levels per frame: each stays open until its chunk row completes (raw or streamed chunks). */
+  chunksPerFrame: number;
+  /** Files the write may keep open at once: open chunks, writes in flight, metadata. */
+  openFiles: number;
+}
+
+/** Bytes of one frame of `layout`. */
+export function frameBytesOf(layout: ArrayLayout): number {
+  return layout.frame.width * layout.frame.height * layout.frame.planes * layout.bytesPerPixel;
+}
+
+/** Bytes per output pixel of a level's pending pair state: int32 sums for small pixels, float64 sums, or 64-bit quarters + remainders. */
+function pendingBytesPerPixel(bytesPerPixel: number): number {
+  return Math.max(8, bytesPerPixel + 1);
+}
+
+/** Tiles of one frame that are smaller than the tile shape (frame edges): in 'parts' mode only these are copied. */
+function partialTiles(layout: ArrayLayout): number {
+  const { frame, chunk } = layout;
+  const full = Math.floor(frame.planes / chunk.planes) * Math.floor(frame.height / chunk.height) * Math.floor(frame.width / chunk.width);
+  return layout.tilesPerFrame - full;
+}
+
+export function estimateResources(chain: ChainShape): ResourceEstimate {
+  const { layouts, modes, plans, workers } = chain;
+  const terms: MemoryTerm[] = [];
+  const add = (name: string, bytes: number, what: string): void => void terms.push({ name, bytes, what });
+  const level0 = layouts[0]!;
+  const tiles0 = level0.tilesPerFrame;
+
+  add('frames', FRAMES_HELD * layouts.reduce((sum, layout) => sum + frameBytesOf(layout), 0), `up to ${FRAMES_HELD} frames of each level referenced by the chain's queues`);
+
+  let pyramid = 0;
+  for (let level = 1; level < layouts.length; level++) {
+    const pixels = frameBytesOf(layouts[level]!) / layouts[level]!.bytesPerPixel;
+    pyramid += 2 * pixels * pendingBytesPerPixel(layouts[level]!.bytesPerPixel);
+  }
+  if (chain.downsampleThread) pyramid += 2 * frameBytesOf(level0) + WORKER_THREAD_BYTES;
+  add('pyramid', pyramid, 'per level, the pending half of a frame pair and its reused spare (sums); the downsample thread\'s two frame slots');
+
+  let tileCopies = 0;
+  let wholeChunks = 0;
+  let segments = 0;
+  let maxWholeChunk = 0;
+  let maxSegment = 0;
+  let bookkeeping = 0;
+  let openChunks = 0;
+  for (const layout of layouts) {
+    const mode = modes[layout.level]!;
+    bookkeeping += layout.tilesPerFrame * BYTES_PER_TILE;
+    if (mode === 'parts') {
+      // Whole tiles go out as views of the frame; edge tiles are copied into a pool of two frames' worth.
+      if (partialTiles(layout) > 0) tileCopies += 2 * layout.tilesPerFrame * layout.tileBytes;
+      openChunks += layout.tilesPerFrame;
+    } else if (mode === 'regions') {
+      const plan = plans[layout.level]!;
+      // One segment filling per open chunk, plus those being compressed (BloscCompressor's segment pool).
+      segments += (layout.tilesPerFrame + 4 * workers) * plan.segmentBytes;
+      // Each open chunk's block table, and its header written at the end.
+      bookkeeping += layout.tilesPerFrame * 2 * (16 + 4 * Math.ceil(layout.chunkBytes / (plan.blocksize || 2 ** 14)));
+      maxSegment = Math.max(maxSegment, segmentRoom(plan.segmentBytes, plan.blocksize));
+      openChunks += layout.tilesPerFrame;
+    } else {
+      // A chunk row fills before any of its chunks leaves; level 0 keeps a spare chunk per worker, others one.
+      const spare = layout.level === 0 ? workers : Math.min(1, workers);
+      wholeChunks += (layout.tilesPerFrame + spare) * layout.chunkBytes;
+      maxWholeChunk = Math.max(maxWholeChunk, layout.chunkBytes + BLOSC_MAX_OVERHEAD);
+    }
+  }
+  add('tiles', tileCopies, 'copies of edge tiles for raw chunks (two frames\' worth of tiles)');
+  add('chunks', wholeChunks, 'chunks compressed whole: a chunk row of each level, plus spares');
+  add('segments', segments, 'segment buffers of chunks compressed as frames arrive: one per open chunk, 4 per worker');
+
+  // Compressed outputs: being compressed (2 per worker for whole chunks, 4 for segments) or waiting to be ordered
+  // (1 per worker), queued (the compressor's 1, the sink's queue) or being written, plus the pool's idle ones.
+  const streams = maxSegment > 0;
+  const idle = streams ? 16 + 4 * workers : 2 * workers;
+  let compressed = 0;
+  if (maxWholeChunk > 0) compressed += (2 * workers + 1 + 1 + SINK_WRITES_WHOLE + idle) * maxWholeChunk;
+  if (streams) compressed += (5 * workers + 1 + tiles0 + SINK_WRITES_PARTS + idle) * maxSegment;
+  add('compressed', compressed, 'compressed chunks or segments in flight, queued for the store, and kept for reuse');
+
+  let threads = workers * WORKER_THREAD_BYTES;
+  if (chain.engine === 'wasm' && workers > 0) threads += workers * (WASM_HEAP_BASE_BYTES + 3 * Math.max(maxWholeChunk, maxSegment));
+  add('workers', threads, `${workers} compression worker threads${chain.engine === 'wasm' ? ' and their WebAssembly heaps (input, output and scratch of a job)' : ''}`);
+  add('runtime', RUNTIME_BYTES, 'the heap, code and threads the write adds to the process, whatever its buffers');
+  add('bookkeeping', bookkeeping, `per tile of a frame (${BYTES_PER_TILE} bytes: messages, regions, open chunk writers) and per open chunk its block table`);
+
+  const writes = maxWholeChunk > 0 && !streams && openChunks === 0 ? SINK_WRITES_WHOLE : SINK_WRITES_PARTS;
+  return {
+    bytes: terms.reduce((sum, term) => sum + term.bytes, 0),
+    terms,
+    chunksPerFrame: layouts.reduce((sum, layout) => sum + layout.tilesPerFrame, 0),
+    openFiles: openChunks + writes + layouts.length + 1,
+  };
+}
+
+/** The largest terms first, as "name size" pairs for an error message. */
+export function describeTerms(estimate: ResourceEstimate, format: (bytes: number) => string, count = 3): string {
+  return [...estimate.terms]
+    .sort((a, b) => b.bytes - a.bytes)
+    .slice(0, count)
+    .filter((term) => term.bytes > 0)
+    .map((term) => `${term.name} ${format(term.bytes)}`)
+    .join(', ');
+}
