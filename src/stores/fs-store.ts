@@ -3,7 +3,8 @@
  * into place, so a crash never leaves a torn file under a key.
  */
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, rm, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import * as fsPromises from 'node:fs/promises';
+import { readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { validateKey } from './keys.js';
 import { failWithKey, withKey, type Store, type StoreWriter } from './store.js';
@@ -11,13 +12,42 @@ import { byteLengthOf, type Bytes } from '../messages.js';
 
 let tempCounter = 0;
 
+/** The file handle operations the store's writes use (a subset of node:fs/promises' FileHandle). */
+export interface FileHandleOps {
+  write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesWritten: number }>;
+  writev(buffers: Uint8Array[], position: number): Promise<{ bytesWritten: number }>;
+  truncate(length: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The file system operations the store's writes go through: node:fs/promises by default. A seam so tests can fail
+ * the k-th operation (test/helpers/faults.ts); reads and clearing use node:fs/promises directly.
+ */
+export interface FileOps {
+  open(file: string, flags: 'w'): Promise<FileHandleOps>;
+  writeFile(file: string, data: Uint8Array): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  unlink(file: string): Promise<void>;
+  mkdir(dir: string, options: { recursive: true }): Promise<unknown>;
+}
+
+const NODE_FILE_OPS: FileOps = fsPromises;
+
+export interface FileSystemStoreOptions {
+  /** Replaces node:fs/promises for writes: tests use it to inject faults. */
+  fs?: FileOps;
+}
+
 export class FileSystemStore implements Store {
   readonly root: string;
   private readonly madeDirs = new Set<string>();
+  private readonly fs: FileOps;
 
-  constructor(root: string) {
+  constructor(root: string, options: FileSystemStoreOptions = {}) {
     if (typeof root !== 'string' || root.length === 0) throw new TypeError(`store path must be a non-empty string, got ${JSON.stringify(root)}`);
     this.root = path.resolve(root);
+    this.fs = options.fs ?? NODE_FILE_OPS;
   }
 
   get description(): string {
@@ -37,10 +67,10 @@ export class FileSystemStore implements Store {
     await this.ensureDir(path.dirname(file));
     const temp = tempName(file);
     try {
-      await writeFile(temp, value);
-      await rename(temp, file);
+      await this.fs.writeFile(temp, value);
+      await this.fs.rename(temp, file);
     } catch (error) {
-      await unlink(temp).catch(() => undefined);
+      await this.fs.unlink(temp).catch(() => undefined);
       throw withKey(error, key);
     }
   }
@@ -56,7 +86,7 @@ export class FileSystemStore implements Store {
 
   createWriter(key: string): StoreWriter {
     const file = this.resolve(key);
-    return new FileWriter(key, file, this.ensureDir(path.dirname(file)));
+    return new FileWriter(this.fs, key, file, this.ensureDir(path.dirname(file)));
   }
 
   async isEmpty(): Promise<boolean> {
@@ -93,7 +123,7 @@ export class FileSystemStore implements Store {
 
   private async ensureDir(dir: string): Promise<void> {
     if (this.madeDirs.has(dir)) return;
-    await mkdir(dir, { recursive: true });
+    await this.fs.mkdir(dir, { recursive: true });
     this.madeDirs.add(dir);
   }
 }
@@ -101,17 +131,18 @@ export class FileSystemStore implements Store {
 /** Appends land at positions assigned when append() is called, so concurrent appends need no queue. */
 class FileWriter implements StoreWriter {
   private readonly temp: string;
-  private readonly handle: Promise<FileHandle>;
+  private readonly handle: Promise<FileHandleOps>;
   private readonly pending = new Set<Promise<unknown>>();
   private position = 0;
 
   constructor(
+    private readonly fs: FileOps,
     private readonly key: string,
     private readonly file: string,
     dirReady: Promise<void>,
   ) {
     this.temp = tempName(file);
-    this.handle = dirReady.then(() => open(this.temp, 'w'));
+    this.handle = dirReady.then(() => fs.open(this.temp, 'w'));
     // An open failure surfaces through append/commit; don't let it also be unhandled.
     this.handle.catch(() => undefined);
   }
@@ -146,7 +177,7 @@ class FileWriter implements StoreWriter {
       // Extending with truncate writes zeros (the fill value) without touching them in memory.
       if (totalBytes !== undefined && totalBytes > this.position) await fh.truncate(totalBytes);
       await fh.close();
-      await rename(this.temp, this.file);
+      await this.fs.rename(this.temp, this.file);
     } catch (error) {
       // A failed append or commit must not leave the temporary file behind.
       await this.abort();
@@ -158,12 +189,12 @@ class FileWriter implements StoreWriter {
     await Promise.allSettled(this.pending);
     const fh = await this.handle.catch(() => undefined);
     await fh?.close().catch(() => undefined);
-    await unlink(this.temp).catch(() => undefined);
+    await this.fs.unlink(this.temp).catch(() => undefined);
   }
 }
 
 /** Writes all of `data` at `position`: pieces in one gathered write, resumed where a short write stopped. */
-async function writeAllAt(fh: FileHandle, data: Bytes, position: number): Promise<void> {
+async function writeAllAt(fh: FileHandleOps, data: Bytes, position: number): Promise<void> {
   let pieces = data instanceof Uint8Array ? [data] : [...data];
   let at = position;
   while (pieces.length > 0) {
