@@ -7,7 +7,7 @@ import * as fsPromises from 'node:fs/promises';
 import { readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { validateKey } from './keys.js';
-import { failWithKey, withKey, type Store, type StoreWriter } from './store.js';
+import { withKey, type Store, type StoreWriter } from './store.js';
 import { byteLengthOf, type Bytes } from '../messages.js';
 
 let tempCounter = 0;
@@ -128,12 +128,16 @@ export class FileSystemStore implements Store {
   }
 }
 
-/** Appends land at positions assigned when append() is called, so concurrent appends need no queue. */
+/**
+ * Appends land at positions assigned when append() is called, so concurrent appends need no queue. The first failed
+ * write is kept: a writer that has failed refuses further appends and commits, and is only ever aborted.
+ */
 class FileWriter implements StoreWriter {
   private readonly temp: string;
   private readonly handle: Promise<FileHandleOps>;
   private readonly pending = new Set<Promise<unknown>>();
   private position = 0;
+  private failure: Error | undefined;
 
   constructor(
     private readonly fs: FileOps,
@@ -148,44 +152,57 @@ class FileWriter implements StoreWriter {
   }
 
   append(data: Bytes): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
     const at = this.position;
     this.position += byteLengthOf(data);
-    return this.track(this.handle.then((fh) => writeAllAt(fh, data, at)).catch(failWithKey(this.key)));
+    return this.track(this.handle.then((fh) => writeAllAt(fh, data, at)));
   }
 
   async overwrite(offset: number, data: Uint8Array): Promise<void> {
     // Earlier appends may cover the same bytes (e.g. a placeholder): they must land first.
-    await Promise.all(this.pending);
+    await this.landed();
     if (offset + data.byteLength > this.position) {
       throw withKey(new RangeError(`overwrite of bytes ${offset}..${offset + data.byteLength} past the ${this.position} appended`), this.key);
     }
-    return this.track(this.handle.then((fh) => writeAllAt(fh, data, offset)).catch(failWithKey(this.key)));
+    return this.track(this.handle.then((fh) => writeAllAt(fh, data, offset)));
   }
 
-  /** Keeps `write` among the writes commit() and abort() wait for, until it settles. */
+  /** Keeps `write` among the writes commit() and abort() wait for until it settles, and its failure for good. */
   private track(write: Promise<void>): Promise<void> {
-    this.pending.add(write);
-    const settled = (): void => void this.pending.delete(write);
-    write.then(settled, settled);
-    return write;
+    const tracked = write.catch((error: unknown) => {
+      this.failure ??= withKey(error, this.key);
+      throw this.failure;
+    });
+    this.pending.add(tracked);
+    const settled = (): void => void this.pending.delete(tracked);
+    tracked.then(settled, settled);
+    return tracked;
+  }
+
+  /** Waits for every write called so far; throws the writer's failure, if it has one. */
+  private async landed(): Promise<void> {
+    await Promise.allSettled(this.pending);
+    if (this.failure) throw this.failure;
   }
 
   async commit(totalBytes?: number): Promise<void> {
     try {
-      await Promise.all(this.pending);
+      await this.landed();
       const fh = await this.handle;
       // Extending with truncate writes zeros (the fill value) without touching them in memory.
       if (totalBytes !== undefined && totalBytes > this.position) await fh.truncate(totalBytes);
       await fh.close();
       await this.fs.rename(this.temp, this.file);
     } catch (error) {
+      this.failure ??= withKey(error, this.key);
       // A failed append or commit must not leave the temporary file behind.
       await this.abort();
-      throw withKey(error, this.key);
+      throw this.failure;
     }
   }
 
   async abort(): Promise<void> {
+    this.failure ??= withKey(new Error('aborted'), this.key);
     await Promise.allSettled(this.pending);
     const fh = await this.handle.catch(() => undefined);
     await fh?.close().catch(() => undefined);
