@@ -227,9 +227,14 @@ export class ZarrSink extends Writable {
     let chunk = this.writers.get(key);
     if (!chunk) {
       if (part.offset !== 0 && !part.complete) throw new Error(`chunk ${key}: first part starts at byte ${part.offset}, not 0`);
-      const writer = part.encoded ? patchableWriterFor(this.store, key) : writerFor(this.store, key);
-      chunk = { key, writer, calls: [], bytes: 0 };
+      chunk = { key, writer: NO_WRITER, calls: [], bytes: 0 };
       this.writers.set(key, chunk);
+      try {
+        chunk.writer = part.encoded ? patchableWriterFor(this.store, key) : writerFor(this.store, key);
+      } catch (error) {
+        // Remembered, so the chunk's later parts fail too instead of starting a writer mid-chunk.
+        throw (chunk.failure = withKey(error, key));
+      }
     }
     const length = byteLengthOf(part.data);
     const appended = length > 0 ? this.call(chunk, length, (writer) => writer.append(part.data)) : Promise.resolve();
@@ -308,6 +313,13 @@ export class ZarrSink extends Writable {
     // Each metadata write reported its progress as it landed: the final counts too, once, if they changed.
   }
 }
+
+/** Stands in for a writer the store failed to create: there is nothing to abort. */
+const NO_WRITER: StoreWriter = {
+  append: () => Promise.reject(new Error('no writer')),
+  commit: () => Promise.reject(new Error('no writer')),
+  abort: () => Promise.resolve(),
+};
 
 /**
  * Attaches errors met while settling to the one the stream ends with, so none is lost and none escapes as an

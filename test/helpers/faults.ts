@@ -39,7 +39,10 @@ function keyOf(root: string, file: string): string {
  */
 export class FaultyFs implements FileOps {
   readonly log: FileOp[] = [];
+  /** The first operation made to fail. */
   faulted: FileOp | undefined;
+  /** The first write made short. */
+  shortened: FileOp | undefined;
 
   constructor(
     private readonly root: string,
@@ -52,7 +55,8 @@ export class FaultyFs implements FileOps {
     const info = { index: this.log.length + 1, op, key: keyOf(this.root, file) };
     this.log.push(info);
     const action = this.decide(info);
-    if (action && !this.faulted) this.faulted = info;
+    if (action === 'short') this.shortened ??= info;
+    else if (action) this.faulted ??= info;
     return { info, action };
   }
 
