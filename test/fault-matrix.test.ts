@@ -115,6 +115,7 @@ async function violation(dir: string, ref: Reference, config: Config, outcome: {
   const temporaries = [...files.keys()].filter((key) => key.includes('.partial'));
   if (temporaries.length > 0) return `temporaries left: ${temporaries.join(' ')}`;
   if (outcome.error) {
+    if (!(outcome.error instanceof Error)) return `rejected with a non-Error: ${String(outcome.error)}`;
     if (outcome.faultedKey !== undefined && !outcome.error.message.includes(`store key "${outcome.faultedKey}`)) return `rejection does not name ${outcome.faultedKey}: ${outcome.error.message}`;
   } else if (!outcome.mayResolve) {
     return `resolved although ${outcome.faultedKey} failed`;
