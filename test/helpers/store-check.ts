@@ -127,3 +127,11 @@ export function claimedFrames(files: Map<string, Uint8Array>, ref: Reference): n
     return bytes ? json(bytes).shape[0]! : 0;
   });
 }
+
+/** Frames of level 0 whose chunk rows are all on disk, from the first row on: what the metadata could claim. */
+export function framesOnDisk(files: Map<string, Uint8Array>, ref: Reference): number {
+  const array = ref.arrays[0]!;
+  let row = 0;
+  while (array.rows.has(row) && array.rows.get(row)!.every((key) => files.has(key))) row++;
+  return Math.min(row * array.framesPerChunk, array.frames);
+}
