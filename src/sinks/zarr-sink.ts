@@ -175,6 +175,7 @@ export class ZarrSink extends Writable {
     for (const result of await Promise.allSettled(flushes)) {
       if (result.status === 'rejected' && !problems.includes(result.reason)) problems.push(result.reason);
     }
+    // Anything that must follow the last write (releasing a store lock) belongs here, before the stages are let go.
     this.markSettled();
     return attachErrors(error, problems);
   }
