@@ -118,7 +118,11 @@ export class ZarrSink extends Writable {
         // Progress reports frames once the metadata shows them, so a listener may open the store right away.
         written: () => this.emit('progress', this.progress),
         failed: (error) => {
-          if (this.streaming) this.emit('warning', `${(error as Error).message} (the metadata write is retried with the next update)`);
+          if (!this.streaming) return;
+          const message = `${(error as Error).message} (the metadata write is retried with the next update)`;
+          // Like the option warnings (zarr-transforms.ts): not lost when nobody listens.
+          if (this.listenerCount('warning') > 0) this.emit('warning', message);
+          else process.emitWarning(message, 'ZarrStreamWarning');
         },
       }),
     }));
