@@ -70,6 +70,20 @@ for (const fault of ['EIO', 'short write then EIO'] as const) {
   });
 }
 
+test('FileWriter: a failed write stays visible: later appends and commit reject, nothing appears under the key', async (t) => {
+  const dir = await tempDir();
+  let writes = 0;
+  const fs = new FaultyFs(dir, (op) => (op.op === 'write' && ++writes === 2 ? { fail: 'EIO' } : undefined));
+  const writer = new FileSystemStore(dir, { fs }).createWriter('k/1');
+  await writer.append(Uint8Array.of(1, 2));
+  await t.throwsAsync(writer.append(Uint8Array.of(3)), { message: /^store key "k\/1": EIO/ });
+  await t.throwsAsync(writer.append(Uint8Array.of(4)), { message: /^store key "k\/1": EIO/ });
+  await t.throwsAsync(writer.commit(8), { message: /^store key "k\/1": EIO/ });
+  t.deepEqual(await readdir(path.join(dir, 'k')), []);
+  t.deepEqual(fs.log.filter((op) => op.op === 'rename'), []);
+  await rm(dir, { recursive: true, force: true });
+});
+
 test("a custom store's writer whose 2nd append rejects sees only abort() afterwards; nothing is committed or counted", async (t) => {
   const calls: string[] = [];
   let failedAt = -1;
