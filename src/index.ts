@@ -10,7 +10,7 @@ export { normalizeFrame, FrameMismatchError, type ExpectedFrame } from './frames
 export { TileSplitter, type TileSplitterOptions } from './transforms/tile-splitter.js';
 export { ChunkAccumulator, type ChunkAccumulatorOptions, type AccumulateMode } from './transforms/chunk-accumulator.js';
 export { ZarrSink, type ZarrSinkOptions, type SinkProgress, type ZarrSinkEvents, type SinkListener } from './sinks/zarr-sink.js';
-export { FileSystemStore } from './stores/fs-store.js';
+export { FileSystemStore, type FileSystemStoreOptions, type FileOps, type FileHandleOps } from './stores/fs-store.js';
 export { MemoryStore } from './stores/memory-store.js';
 export { validateKey, InvalidKeyError } from './stores/keys.js';
 export type { Store, StoreWriter } from './stores/store.js';

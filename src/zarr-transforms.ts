@@ -8,6 +8,7 @@ import { BloscCompressor } from './transforms/blosc-compressor.js';
 import { Downsampler } from './transforms/downsampler.js';
 import { TileSplitter } from './transforms/tile-splitter.js';
 import { ZarrSink } from './sinks/zarr-sink.js';
+import { closeAfterSink } from './sinks/close-after-sink.js';
 
 /**
  * The transforms in pipeline order, then the sink. The tuple has a fixed length whatever the options (a stage that
@@ -59,6 +60,8 @@ export function zarrTransforms(options: ZarrStreamOptions): ZarrChain {
     });
   }
   const chain: ZarrChain = [downsampler, splitter, accumulator, compressor, sink];
+  // So that pipeline() rejects only once the store is final (sinks/close-after-sink.ts).
+  for (const stage of [downsampler, splitter, accumulator, compressor]) closeAfterSink(stage, sink);
   return chain;
 }
 

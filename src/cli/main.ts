@@ -22,8 +22,19 @@ import { PreviewError, writePreview } from './preview.js';
 import { checkFlagValues, FlagError, outputOf, valueDefaults } from './flag-values.js';
 
 
-/** Ctrl-C: what was stored stays readable; exit code 130, as shells expect after SIGINT. */
-class InterruptedError extends Error {}
+/** Ctrl-C, SIGTERM or SIGHUP: what was stored stays readable; exit code 128 + the signal's number, as shells expect. */
+class InterruptedError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The signals that stop a write cleanly, with the exit code each gives. */
+const STOP_SIGNALS = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
+type StopSignal = keyof typeof STOP_SIGNALS;
 
 /** Option fields as the library names them, to the flags that set them. */
 const FLAG_OF_FIELD: Record<string, string> = {
@@ -191,20 +202,26 @@ async function runWrite(args: WriteArgs, demo: boolean): Promise<void> {
   sink.on('progress', (progress: { frames: number[] }) => {
     if (showProgress) process.stderr.write(`\r${progress.frames[0]}/${frames} frames stored`);
   });
-  // Ctrl-C stops the stream the Node way (an AbortSignal): completed chunk rows stay readable, nothing half written.
+  // Ctrl-C (or SIGTERM, SIGHUP) stops the stream the Node way (an AbortSignal): completed chunk rows stay readable,
+  // nothing half written. pipeline() rejects once the store is final, so the count below is what its metadata holds.
   const interrupt = new AbortController();
-  const onSigint = (): void => interrupt.abort(new Error('interrupted (SIGINT)'));
-  process.once('SIGINT', onSigint);
+  let stoppedBy: StopSignal | undefined;
+  const onSignal = (signal: StopSignal): void => {
+    stoppedBy ??= signal;
+    interrupt.abort(new Error(`interrupted (${signal})`));
+  };
+  const signals = Object.keys(STOP_SIGNALS) as StopSignal[];
+  for (const signal of signals) process.once(signal, onSignal);
   try {
     await pipeline(syntheticFrames({ frames, width: options.width, height: options.height, planes: options.planes, dtype: options.dtype }), ...chain, {
       signal: interrupt.signal,
     });
   } catch (error) {
-    if (!interrupt.signal.aborted) throw error;
+    if (!stoppedBy) throw error;
     if (showProgress) process.stderr.write('\n');
-    throw new InterruptedError(`interrupted: ${sink.progress.frames[0]} of ${frames} frames are stored and readable in ${path.resolve(args.out)}`);
+    throw new InterruptedError(`interrupted: ${sink.progress.frames[0]} of ${frames} frames are stored and readable in ${path.resolve(args.out)} (${stoppedBy})`, STOP_SIGNALS[stoppedBy]);
   } finally {
-    process.off('SIGINT', onSigint);
+    for (const signal of signals) process.off(signal, onSignal);
   }
   if (showProgress) process.stderr.write('\n');
   const seconds = (performance.now() - started) / 1000;
@@ -365,7 +382,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (error) {
     process.stderr.write(`zarr-stream: error: ${(error as Error).message.split('\n')[0]}\n`);
-    return error instanceof FlagError || error instanceof PreviewError ? 2 : error instanceof InterruptedError ? 130 : 1;
+    return error instanceof FlagError || error instanceof PreviewError ? 2 : error instanceof InterruptedError ? error.exitCode : 1;
   }
 }
 

@@ -19,7 +19,8 @@ import {
   type CodecMetadata,
   type ZarrVersion,
 } from '../metadata/zarr.js';
-import { failWithKey, patchableWriterFor, withKey, writerFor, type Store, type StoreWriter } from '../stores/store.js';
+import { attempt, patchableWriterFor, withKey, writerFor, type Store, type StoreWriter } from '../stores/store.js';
+import { MetadataPublisher } from './metadata-publisher.js';
 
 export interface ZarrSinkOptions {
   store: Store;
@@ -56,10 +57,20 @@ interface LevelProgress {
   completeRows: number;
   /** Frames covered by the committed chunks: max of row * framesPerChunk + frames. */
   framesSeen: number;
-  published: number;
-  /** Frames the metadata on disk shows (its last write finished). */
-  visible: number;
-  metadataWrite: Promise<void>;
+  /** The array's metadata: rewritten to the newest count of complete frames, one write at a time. */
+  metadata: MetadataPublisher;
+}
+
+/** A chunk being streamed to a store writer in parts. */
+interface ChunkWrite {
+  key: string;
+  writer: StoreWriter;
+  /** Every call made on the writer: the last part waits for all of them before it commits. */
+  calls: Array<Promise<void>>;
+  /** The writer's first failure: from then on it gets no call but abort(). */
+  failure?: Error;
+  /** Bytes the writer has taken so far. */
+  bytes: number;
 }
 
 export class ZarrSink extends Writable {
@@ -67,13 +78,24 @@ export class ZarrSink extends Writable {
   readonly zarrVersion: ZarrVersion;
   readonly layouts: readonly ArrayLayout[];
   readonly codecs: CodecMetadata;
+  /**
+   * Resolves once the sink has settled after it finished or was destroyed: final metadata written (as far as the
+   * store let it be) and every unfinished chunk aborted. The chain's other stages close only after it
+   * (sinks/close-after-sink.ts), so pipeline() settles with the store final.
+   */
+  readonly settled: Promise<void>;
   private readonly rootAttributes: Record<string, unknown>;
   private readonly overwrite: boolean;
   private readonly maxConcurrent: number;
   private readonly levels: LevelProgress[];
-  private readonly writers = new Map<string, StoreWriter>();
+  private readonly writers = new Map<string, ChunkWrite>();
   private readonly inflight = new Set<Promise<void>>();
   private waiting: ((error?: Error | null) => void) | undefined;
+  private markSettled!: () => void;
+  /** Whether start-up completed: only then is there metadata to bring up to date at the end. */
+  private started = false;
+  /** While frames stream, a failed metadata write is retried with the next update and reported as a warning. */
+  private streaming = false;
   private chunks = 0;
   private bytes = 0;
   private chunkBytes = 0;
@@ -87,11 +109,27 @@ export class ZarrSink extends Writable {
     this.rootAttributes = options.rootAttributes ?? {};
     this.overwrite = options.overwrite ?? false;
     this.maxConcurrent = options.maxConcurrentWrites ?? 8;
-    this.levels = options.layouts.map(() => ({ rows: new Map(), completeRows: 0, framesSeen: 0, published: -1, visible: 0, metadataWrite: Promise.resolve() }));
+    this.settled = new Promise((resolve) => (this.markSettled = resolve));
+    this.levels = options.layouts.map((layout) => ({
+      rows: new Map(),
+      completeRows: 0,
+      framesSeen: 0,
+      metadata: new MetadataPublisher((frames) => this.writeArrayMetadata(layout, frames), {
+        // Progress reports frames once the metadata shows them, so a listener may open the store right away.
+        written: () => this.emit('progress', this.progress),
+        failed: (error) => {
+          if (!this.streaming) return;
+          const message = `${(error as Error).message} (the metadata write is retried with the next update)`;
+          // Like the option warnings (zarr-transforms.ts): not lost when nobody listens.
+          if (this.listenerCount('warning') > 0) this.emit('warning', message);
+          else process.emitWarning(message, 'ZarrStreamWarning');
+        },
+      }),
+    }));
   }
 
   get progress(): SinkProgress {
-    return { frames: this.levels.map((level) => level.visible), chunks: this.chunks, bytes: this.bytes, chunkBytes: this.chunkBytes };
+    return { frames: this.levels.map((level) => Math.max(0, level.metadata.visible)), chunks: this.chunks, bytes: this.bytes, chunkBytes: this.chunkBytes };
   }
 
   override _construct(callback: (error?: Error | null) => void): void {
@@ -119,13 +157,31 @@ export class ZarrSink extends Writable {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    // Let started writes settle, then drop unfinished chunks: their temporary files must not outlive us.
-    const writers = [...this.writers.values()];
+    // Runs after _final too (autoDestroy): the one place where the sink's end is settled.
+    this.settle(error).then(callback, callback);
+  }
+
+  /**
+   * Brings the store to its final state and returns the error to end with: started writes settle, unfinished chunks
+   * are aborted (their temporaries removed), and the metadata is written for the complete rows. Never rejects: the
+   * store's own errors on the way are attached to `error` (see attachErrors).
+   */
+  private async settle(error: Error | null): Promise<Error | null> {
+    this.streaming = false;
+    const problems: unknown[] = [];
+    await Promise.allSettled(this.inflight);
+    const unfinished = [...this.writers.values()];
     this.writers.clear();
-    Promise.allSettled(this.inflight)
-      .then(() => Promise.allSettled(writers.map((writer) => writer.abort())))
-      .then(() => Promise.allSettled(this.levels.map((level) => level.metadataWrite)))
-      .then(() => callback(error));
+    for (const result of await Promise.allSettled(unfinished.map((chunk) => attempt(chunk.key, () => chunk.writer.abort())))) {
+      if (result.status === 'rejected') problems.push(result.reason);
+    }
+    const flushes = this.started ? this.levels.map((level) => level.metadata.flush()) : [];
+    for (const result of await Promise.allSettled(flushes)) {
+      if (result.status === 'rejected' && !problems.includes(result.reason)) problems.push(result.reason);
+    }
+    // Anything that must follow the last write (releasing a store lock) belongs here, before the stages are let go.
+    this.markSettled();
+    return attachErrors(error, problems);
   }
 
   private async start(): Promise<void> {
@@ -135,20 +191,35 @@ export class ZarrSink extends Writable {
       if (!store.clear) throw new Error(`store ${store.description ?? ''} is not empty and cannot be cleared`);
       await store.clear();
     }
+    // Arrays first: the group's multiscales metadata names them, and must never name one that has no metadata.
+    for (const level of this.levels) {
+      level.metadata.request(0);
+      await level.metadata.flush(1);
+    }
     const keys = metadataKeys(this.zarrVersion, '0');
     if (this.zarrVersion === 2) {
-      await store.set(keys.group, encodeJson(v2GroupMetadata()));
-      await store.set(keys.groupAttributes!, encodeJson(this.rootAttributes));
+      await this.setMetadata(keys.group, v2GroupMetadata());
+      await this.setMetadata(keys.groupAttributes!, this.rootAttributes);
     } else {
-      await store.set(keys.group, encodeJson(v3GroupMetadata(this.rootAttributes)));
+      await this.setMetadata(keys.group, v3GroupMetadata(this.rootAttributes));
     }
-    await Promise.all(this.layouts.map((_, level) => this.publish(level, 0)));
+    this.started = true;
+    this.streaming = true;
+  }
+
+  private setMetadata(key: string, document: unknown): Promise<void> {
+    return attempt(key, () => this.store.set(key, encodeJson(document)));
+  }
+
+  private writeArrayMetadata(layout: ArrayLayout, frames: number): Promise<void> {
+    const document = this.zarrVersion === 2 ? v2ArrayMetadata(layout, frames, this.codecs) : v3ArrayMetadata(layout, frames, this.codecs);
+    return this.setMetadata(metadataKeys(this.zarrVersion, layout.path).array, document);
   }
 
   private async writeChunk(message: ChunkMessage): Promise<void> {
     const layout = this.layoutOf(message);
     const key = chunkKey(this.zarrVersion, layout.path, message.coords);
-    await this.store.set(key, message.data).catch(failWithKey(key));
+    await attempt(key, () => this.store.set(key, message.data));
     this.bytes += message.data.byteLength;
     message.release?.();
     this.chunkStored(message.level, message.coords[0], message.frames);
@@ -158,37 +229,55 @@ export class ZarrSink extends Writable {
     const layout = this.layoutOf(part);
     const key = chunkKey(this.zarrVersion, layout.path, part.coords);
     if (part.region) throw new Error(`chunk ${key}: a part that names a tile region reached the sink; use ChunkAccumulator mode 'parts' for raw chunks`);
-    let writer = this.writers.get(key);
-    if (!writer) {
+    let chunk = this.writers.get(key);
+    if (!chunk) {
       if (part.offset !== 0 && !part.complete) throw new Error(`chunk ${key}: first part starts at byte ${part.offset}, not 0`);
-      writer = part.encoded ? patchableWriterFor(this.store, key) : writerFor(this.store, key);
-      this.writers.set(key, writer);
+      chunk = { key, writer: NO_WRITER, calls: [], bytes: 0 };
+      this.writers.set(key, chunk);
+      try {
+        chunk.writer = part.encoded ? patchableWriterFor(this.store, key) : writerFor(this.store, key);
+      } catch (error) {
+        // Remembered, so the chunk's later parts fail too instead of starting a writer mid-chunk.
+        throw (chunk.failure = withKey(error, key));
+      }
     }
     const length = byteLengthOf(part.data);
-    const appended = length > 0 ? writer.append(part.data) : Promise.resolve();
-    if (part.complete) {
-      this.writers.delete(key);
-      const { totalBytes, frames, head } = part.complete;
+    const appended = length > 0 ? this.call(chunk, length, (writer) => writer.append(part.data)) : Promise.resolve();
+    if (!part.complete) {
       try {
         await appended;
+      } finally {
         part.release?.();
-        if (head) {
-          if (!writer.overwrite) throw new Error(`its header comes last, but the store's writer cannot overwrite`);
-          await writer.overwrite(0, head);
-        }
-        await writer.commit(totalBytes);
-      } catch (error) {
-        // The writer is no longer tracked for _destroy: its temporary value must go now.
-        await writer.abort().catch(() => undefined);
-        throw withKey(error, key);
       }
-      this.bytes += length;
-      this.chunkStored(part.level, part.coords[0], frames);
       return;
     }
-    await appended.catch(failWithKey(key));
-    this.bytes += length;
+    const { totalBytes, frames, head } = part.complete;
+    // Parts of a chunk are appended concurrently: commit only once every one of them has landed.
+    await Promise.allSettled([appended, ...chunk.calls]);
     part.release?.();
+    if (chunk.failure) throw chunk.failure;
+    if (head) {
+      if (!chunk.writer.overwrite) throw (chunk.failure = withKey(new Error(`its header comes last, but the store's writer cannot overwrite`), key));
+      await this.call(chunk, 0, (writer) => writer.overwrite!(0, head));
+    }
+    await this.call(chunk, 0, (writer) => writer.commit(totalBytes));
+    this.writers.delete(key);
+    this.bytes += chunk.bytes;
+    this.chunkStored(part.level, part.coords[0], frames);
+  }
+
+  /** One call on a chunk's writer, unless the writer has failed: then only abort() (in settle) may follow. */
+  private call(chunk: ChunkWrite, bytes: number, method: (writer: StoreWriter) => Promise<void>): Promise<void> {
+    if (chunk.failure) return Promise.reject(chunk.failure);
+    const call = attempt(chunk.key, () => method(chunk.writer)).then(
+      () => void (chunk.bytes += bytes),
+      (error: Error) => {
+        chunk.failure ??= error;
+        throw error;
+      },
+    );
+    chunk.calls.push(call.catch(() => undefined));
+    return call;
   }
 
   private layoutOf(message: SinkMessage): ArrayLayout {
@@ -210,48 +299,49 @@ export class ZarrSink extends Writable {
       state.completeRows++;
       advanced = true;
     }
-    if (advanced) {
-      // Progress reports frames once the metadata shows them, so a listener may open the store right away.
-      this.publish(level, Math.min(state.completeRows * layout.chunk.frames, state.framesSeen)).then(
-        () => this.emit('progress', this.progress),
-        (error: Error) => this.destroy(error),
-      );
-    } else {
-      this.emit('progress', this.progress);
-    }
-  }
-
-  /** Writes level's array metadata for `frames` frames; writes are chained so an older count never lands last. */
-  private publish(level: number, frames: number): Promise<void> {
-    const state = this.levels[level]!;
-    if (frames === state.published) return state.metadataWrite;
-    state.published = frames;
-    const layout = this.layouts[level]!;
-    const document = this.zarrVersion === 2 ? v2ArrayMetadata(layout, frames, this.codecs) : v3ArrayMetadata(layout, frames, this.codecs);
-    const key = metadataKeys(this.zarrVersion, layout.path).array;
-    state.metadataWrite = state.metadataWrite
-      .then(() => this.store.set(key, encodeJson(document)))
-      .catch(failWithKey(key))
-      .then(() => {
-        state.visible = frames;
-      });
-    return state.metadataWrite;
+    // A new count is written when the write in flight (if any) is done; 'progress' follows the write.
+    if (advanced) void state.metadata.request(Math.min(state.completeRows * layout.chunk.frames, state.framesSeen));
+    else this.emit('progress', this.progress);
   }
 
   private async finish(): Promise<void> {
     await Promise.all(this.inflight);
     if (this.writers.size > 0) throw new Error(`stream ended with ${this.writers.size} chunk(s) incomplete, e.g. ${this.writers.keys().next().value}`);
-    let changed = false;
+    this.streaming = false;
     await Promise.all(
       this.levels.map((state, level) => {
         if (state.rows.size > 0) throw new Error(`level ${level}: chunk row ${[...state.rows.keys()][0]} is incomplete at the end of the stream`);
-        changed ||= state.published !== state.framesSeen;
-        return this.publish(level, state.framesSeen);
+        state.metadata.request(state.framesSeen);
+        return state.metadata.flush();
       }),
     );
-    // When the last row's own update already reported these counts, say nothing twice.
-    if (changed) this.emit('progress', this.progress);
+    // Each metadata write reported its progress as it landed: the final counts too, once, if they changed.
   }
+}
+
+/** Stands in for a writer the store failed to create: there is nothing to abort. */
+const NO_WRITER: StoreWriter = {
+  append: () => Promise.reject(new Error('no writer')),
+  commit: () => Promise.reject(new Error('no writer')),
+  abort: () => Promise.resolve(),
+};
+
+/**
+ * Attaches errors met while settling to the one the stream ends with, so none is lost and none escapes as an
+ * uncaught exception: as its `cause` (one error, or an AggregateError of several, after any cause it had).
+ * Without an error to end with, they become it.
+ */
+function attachErrors(error: Error | null, problems: unknown[]): Error | null {
+  if (problems.length === 0) return error;
+  const all = problems.length === 1 ? (problems[0] as Error) : new AggregateError(problems, `${problems.length} store errors while closing`);
+  if (!error) return all;
+  const cause = error.cause === undefined ? all : new AggregateError([error.cause, ...problems], 'earlier cause and store errors while closing');
+  try {
+    Object.defineProperty(error, 'cause', { value: cause, configurable: true, writable: true });
+  } catch {
+    // A frozen error keeps what it has; the stream still ends with it.
+  }
+  return error;
 }
 
 /** ZarrSink's events and their listeners' arguments: its own two, then Writable's. */

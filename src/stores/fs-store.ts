@@ -3,24 +3,54 @@
  * into place, so a crash never leaves a torn file under a key.
  */
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, rm, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import * as fsPromises from 'node:fs/promises';
+import { readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { validateKey } from './keys.js';
 import { assertRealFilesystem, explainMkdirError } from './fs-checks.js';
-import { failWithKey, withKey, type Store, type StoreWriter } from './store.js';
+import { withKey, type Store, type StoreWriter } from './store.js';
 import { byteLengthOf, type Bytes } from '../messages.js';
 
 let tempCounter = 0;
+
+/** The file handle operations the store's writes use (a subset of node:fs/promises' FileHandle). */
+export interface FileHandleOps {
+  write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesWritten: number }>;
+  writev(buffers: Uint8Array[], position: number): Promise<{ bytesWritten: number }>;
+  truncate(length: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The file system operations the store's writes go through: node:fs/promises by default. A seam so tests can fail
+ * the k-th operation (test/helpers/faults.ts); reads and clearing use node:fs/promises directly.
+ */
+export interface FileOps {
+  open(file: string, flags: 'w'): Promise<FileHandleOps>;
+  writeFile(file: string, data: Uint8Array): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  unlink(file: string): Promise<void>;
+  mkdir(dir: string, options: { recursive: true }): Promise<unknown>;
+}
+
+const NODE_FILE_OPS: FileOps = fsPromises;
+
+export interface FileSystemStoreOptions {
+  /** Replaces node:fs/promises for writes: tests use it to inject faults. */
+  fs?: FileOps;
+}
 
 export class FileSystemStore implements Store {
   readonly root: string;
   private readonly madeDirs = new Set<string>();
   /** Checked once, before the first mkdir: under /proc that mkdir would never return. */
   private rootChecked: Promise<void> | undefined;
+  private readonly fs: FileOps;
 
-  constructor(root: string) {
+  constructor(root: string, options: FileSystemStoreOptions = {}) {
     if (typeof root !== 'string' || root.length === 0) throw new TypeError(`store path must be a non-empty string, got ${JSON.stringify(root)}`);
     this.root = path.resolve(root);
+    this.fs = options.fs ?? NODE_FILE_OPS;
   }
 
   get description(): string {
@@ -40,10 +70,10 @@ export class FileSystemStore implements Store {
     await this.ensureDir(path.dirname(file));
     const temp = tempName(file);
     try {
-      await writeFile(temp, value);
-      await rename(temp, file);
+      await this.fs.writeFile(temp, value);
+      await this.fs.rename(temp, file);
     } catch (error) {
-      await unlink(temp).catch(() => undefined);
+      await this.fs.unlink(temp).catch(() => undefined);
       throw withKey(error, key);
     }
   }
@@ -59,7 +89,7 @@ export class FileSystemStore implements Store {
 
   createWriter(key: string): StoreWriter {
     const file = this.resolve(key);
-    return new FileWriter(key, file, this.ensureDir(path.dirname(file)));
+    return new FileWriter(this.fs, key, file, this.ensureDir(path.dirname(file)));
   }
 
   async isEmpty(): Promise<boolean> {
@@ -97,79 +127,97 @@ export class FileSystemStore implements Store {
   private async ensureDir(dir: string): Promise<void> {
     if (this.madeDirs.has(dir)) return;
     await (this.rootChecked ??= assertRealFilesystem(this.root));
-    await mkdir(dir, { recursive: true }).catch(async (error: unknown) => {
+    await this.fs.mkdir(dir, { recursive: true }).catch(async (error: unknown) => {
       throw await explainMkdirError(dir, error);
     });
     this.madeDirs.add(dir);
   }
 }
 
-/** Appends land at positions assigned when append() is called, so concurrent appends need no queue. */
+/**
+ * Appends land at positions assigned when append() is called, so concurrent appends need no queue. The first failed
+ * write is kept: a writer that has failed refuses further appends and commits, and is only ever aborted.
+ */
 class FileWriter implements StoreWriter {
   private readonly temp: string;
-  private readonly handle: Promise<FileHandle>;
+  private readonly handle: Promise<FileHandleOps>;
   private readonly pending = new Set<Promise<unknown>>();
   private position = 0;
+  private failure: Error | undefined;
 
   constructor(
+    private readonly fs: FileOps,
     private readonly key: string,
     private readonly file: string,
     dirReady: Promise<void>,
   ) {
     this.temp = tempName(file);
-    this.handle = dirReady.then(() => open(this.temp, 'w'));
+    this.handle = dirReady.then(() => fs.open(this.temp, 'w'));
     // An open failure surfaces through append/commit; don't let it also be unhandled.
     this.handle.catch(() => undefined);
   }
 
   append(data: Bytes): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
     const at = this.position;
     this.position += byteLengthOf(data);
-    return this.track(this.handle.then((fh) => writeAllAt(fh, data, at)).catch(failWithKey(this.key)));
+    return this.track(this.handle.then((fh) => writeAllAt(fh, data, at)));
   }
 
   async overwrite(offset: number, data: Uint8Array): Promise<void> {
     // Earlier appends may cover the same bytes (e.g. a placeholder): they must land first.
-    await Promise.all(this.pending);
+    await this.landed();
     if (offset + data.byteLength > this.position) {
       throw withKey(new RangeError(`overwrite of bytes ${offset}..${offset + data.byteLength} past the ${this.position} appended`), this.key);
     }
-    return this.track(this.handle.then((fh) => writeAllAt(fh, data, offset)).catch(failWithKey(this.key)));
+    return this.track(this.handle.then((fh) => writeAllAt(fh, data, offset)));
   }
 
-  /** Keeps `write` among the writes commit() and abort() wait for, until it settles. */
+  /** Keeps `write` among the writes commit() and abort() wait for until it settles, and its failure for good. */
   private track(write: Promise<void>): Promise<void> {
-    this.pending.add(write);
-    const settled = (): void => void this.pending.delete(write);
-    write.then(settled, settled);
-    return write;
+    const tracked = write.catch((error: unknown) => {
+      this.failure ??= withKey(error, this.key);
+      throw this.failure;
+    });
+    this.pending.add(tracked);
+    const settled = (): void => void this.pending.delete(tracked);
+    tracked.then(settled, settled);
+    return tracked;
+  }
+
+  /** Waits for every write called so far; throws the writer's failure, if it has one. */
+  private async landed(): Promise<void> {
+    await Promise.allSettled(this.pending);
+    if (this.failure) throw this.failure;
   }
 
   async commit(totalBytes?: number): Promise<void> {
     try {
-      await Promise.all(this.pending);
+      await this.landed();
       const fh = await this.handle;
       // Extending with truncate writes zeros (the fill value) without touching them in memory.
       if (totalBytes !== undefined && totalBytes > this.position) await fh.truncate(totalBytes);
       await fh.close();
-      await rename(this.temp, this.file);
+      await this.fs.rename(this.temp, this.file);
     } catch (error) {
+      this.failure ??= withKey(error, this.key);
       // A failed append or commit must not leave the temporary file behind.
       await this.abort();
-      throw withKey(error, this.key);
+      throw this.failure;
     }
   }
 
   async abort(): Promise<void> {
+    this.failure ??= withKey(new Error('aborted'), this.key);
     await Promise.allSettled(this.pending);
     const fh = await this.handle.catch(() => undefined);
     await fh?.close().catch(() => undefined);
-    await unlink(this.temp).catch(() => undefined);
+    await this.fs.unlink(this.temp).catch(() => undefined);
   }
 }
 
 /** Writes all of `data` at `position`: pieces in one gathered write, resumed where a short write stopped. */
-async function writeAllAt(fh: FileHandle, data: Bytes, position: number): Promise<void> {
+async function writeAllAt(fh: FileHandleOps, data: Bytes, position: number): Promise<void> {
   let pieces = data instanceof Uint8Array ? [data] : [...data];
   let at = position;
   while (pieces.length > 0) {

@@ -1,4 +1,5 @@
 import type { Bytes } from '../messages.js';
+import { describeValue } from '../util/describe-value.js';
 
 /**
  * The small interface every store implements. A sink needs only `set` (atomic whole-value writes); stores that can
@@ -73,30 +74,69 @@ export function bufferingWriter(store: Store, key: string): StoreWriter {
   };
 }
 
+/** The store's own writer for `key`, checked to be one; a createWriter that throws or returns junk throws with the key. */
 export function writerFor(store: Store, key: string): StoreWriter {
-  return store.createWriter ? store.createWriter(key) : bufferingWriter(store, key);
+  if (!store.createWriter) return bufferingWriter(store, key);
+  let writer: unknown;
+  try {
+    writer = store.createWriter(key);
+  } catch (error) {
+    throw withKey(error, key);
+  }
+  if (!isWriter(writer)) throw withKey(new TypeError(`createWriter returned ${describeValue(writer)}, not a writer with append, commit and abort`), key);
+  return writer;
+}
+
+function isWriter(value: unknown): value is StoreWriter {
+  const writer = value as StoreWriter;
+  return value !== null && typeof value === 'object' && typeof writer.append === 'function' && typeof writer.commit === 'function' && typeof writer.abort === 'function';
 }
 
 /** A writer that can overwrite: the store's own when it can, else one that gathers the value in memory. */
 export function patchableWriterFor(store: Store, key: string): StoreWriter {
   const writer = writerFor(store, key);
   if (writer.overwrite) return writer;
-  // Nothing was appended yet: dropping the store's writer loses nothing.
-  void writer.abort().catch(() => undefined);
+  // Nothing was appended yet: dropping the store's writer loses nothing (and nothing it throws matters).
+  void attempt(key, () => writer.abort()).catch(() => undefined);
   return bufferingWriter(store, key);
+}
+
+/**
+ * Calls a store method: a synchronous throw becomes a rejection, any rejection an Error naming `key`. User stores
+ * may throw anything, or return a non-promise; none of it may escape as an uncaught exception.
+ */
+export function attempt<T>(key: string, call: () => Promise<T> | T): Promise<T> {
+  try {
+    return Promise.resolve(call()).catch(failWithKey(key));
+  } catch (error) {
+    return Promise.reject(withKey(error, key));
+  }
 }
 
 export function isStore(value: unknown): value is Store {
   return value !== null && typeof value === 'object' && typeof (value as Store).set === 'function' && typeof (value as Store).get === 'function';
 }
 
-/** `error`, its message prefixed once with the store key it concerns, and the key kept as `error.key`. */
+/**
+ * `error`, its message prefixed once with the store key it concerns, and the key kept as `error.key`. A non-Error
+ * (user stores may reject with a string, or nothing) or an Error that cannot be changed (frozen) becomes a new Error
+ * with the original as its `cause`.
+ */
 export function withKey(error: unknown, key: string): Error & { key: string } {
-  const err = (error instanceof Error ? error : new Error(String(error))) as Error & { key: string };
   const prefix = `store key ${JSON.stringify(key)}: `;
-  if (!err.message.startsWith(prefix)) err.message = prefix + err.message;
-  err.key = key;
-  return err;
+  if (error instanceof Error) {
+    const err = error as Error & { key: string };
+    try {
+      if (!err.message.startsWith(prefix)) err.message = prefix + err.message;
+      if (err.key !== key) err.key = key;
+      return err;
+    } catch {
+      // Frozen or read-only: wrapped below.
+    }
+    return Object.assign(new Error(prefix + err.message.replace(prefix, ''), { cause: error }), { key });
+  }
+  const text = typeof error === 'string' ? error : describeValue(error);
+  return Object.assign(new Error(prefix + text, error === undefined ? undefined : { cause: error }), { key });
 }
 
 /** A rejection handler that rethrows with the key: `promise.catch(failWithKey(key))`. */
