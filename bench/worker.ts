@@ -15,10 +15,12 @@ import { resolveLayout } from '../src/chunking/layout.js';
 import { v2ArrayMetadata, v2GroupMetadata, encodeJson, RAW_CODECS, type CodecMetadata } from '../src/metadata/zarr.js';
 import { v2Compressor, v3Codecs } from '../src/metadata/codecs.js';
 import type { EngineName } from '../src/codecs/engine.js';
+import type { FrameOwnership } from '../src/frames/frame-copies.js';
 import { bytesPerPixel } from '../src/dtype.js';
 import { WORKLOADS, type Workload } from './workloads.js';
 
-export type System = 'baseline' | 'zarr-stream' | 'zarrita';
+/** 'zarr-stream' hands its frames over (each is its own view, never reused); 'zarr-stream-copy' has them copied. */
+export type System = 'baseline' | 'zarr-stream' | 'zarr-stream-copy' | 'zarrita';
 
 const BLOCK = 16 * 2 ** 20;
 
@@ -32,7 +34,7 @@ async function baseline(all: Uint8Array, out: string): Promise<void> {
   await fh.close();
 }
 
-async function zarrStream(w: Workload, version: 2 | 3, engine: EngineName, frames: Uint16Array[], out: string): Promise<void> {
+async function zarrStream(w: Workload, version: 2 | 3, engine: EngineName, frames: Uint16Array[], out: string, frameOwnership: FrameOwnership): Promise<void> {
   await pipeline(
     Readable.from(frames, { objectMode: true }),
     ...zarrTransforms({
@@ -45,6 +47,7 @@ async function zarrStream(w: Workload, version: 2 | 3, engine: EngineName, frame
       compression: w.codec ? { codec: w.codec.cname, clevel: w.codec.clevel, shuffle: w.codec.shuffle } : 'none',
       engine: w.codec ? engine : undefined,
       multiscale: w.multiscale ?? false,
+      frameOwnership,
     }),
   );
 }
@@ -114,7 +117,7 @@ async function main(): Promise<void> {
   const rssBefore = process.memoryUsage().rss;
   const started = performance.now();
   if (system === 'baseline') await baseline(all, out);
-  else if (system === 'zarr-stream') await zarrStream(w, version, engineText as EngineName, frames, out);
+  else if (system === 'zarr-stream' || system === 'zarr-stream-copy') await zarrStream(w, version, engineText as EngineName, frames, out, system === 'zarr-stream' ? 'transfer' : 'copy');
   else await zarrita(w, version, all, out);
   const seconds = (performance.now() - started) / 1000;
   const peakRss = process.resourceUsage().maxRSS * 1024;

@@ -13,6 +13,7 @@ import { resolveEngineName, type EngineName, type EnginePreference } from './cod
 import { DEVICES, DEVICE_NAMES, isDeviceName, type DeviceName } from './devices.js';
 import { bytesPerPixel } from './dtype.js';
 import { describeValue } from './util/describe-value.js';
+import { FRAME_OWNERSHIPS, type FrameOwnership } from './frames/frame-copies.js';
 
 /** Blosc1 compression of every chunk. */
 export interface CompressionOptions {
@@ -66,6 +67,13 @@ export interface ZarrStreamOptions {
   pixelScaleUm?: { x: number; y: number };
   /** The OME-NGFF image name; default "image". */
   name?: string;
+  /**
+   * Who owns a frame's buffer once it is pushed. 'copy' (default): frames are copied into a small pool of reused
+   * buffers as they enter, so the source may refill its buffer once the frame's write callback has run (a camera's
+   * ring buffer). 'transfer': the source hands the buffer over and never touches it again (no copy; e.g. a source
+   * that makes a fresh buffer per frame, like syntheticFrames).
+   */
+  frameOwnership?: FrameOwnership;
 }
 
 /** A bad option: `field` is the option's name (dotted for nested ones), `value` what was given. */
@@ -105,6 +113,7 @@ export interface ResolvedOptions {
   workers: number | undefined;
   streamBlocks: boolean;
   overwrite: boolean;
+  frameOwnership: FrameOwnership;
   warnings: string[];
 }
 
@@ -167,6 +176,8 @@ export function resolveOptions(options: ZarrStreamOptions): ResolvedOptions {
   }
   if (options.overwrite !== undefined && typeof options.overwrite !== 'boolean') throw new OptionError('overwrite', options.overwrite, 'true or false');
   if (options.onWarning !== undefined && typeof options.onWarning !== 'function') throw new OptionError('onWarning', options.onWarning, 'a function');
+  const frameOwnership = options.frameOwnership ?? 'copy';
+  if (!FRAME_OWNERSHIPS.includes(frameOwnership)) throw new OptionError('frameOwnership', frameOwnership, `one of ${FRAME_OWNERSHIPS.join(', ')}`);
   return {
     store,
     zarrVersion,
@@ -177,6 +188,7 @@ export function resolveOptions(options: ZarrStreamOptions): ResolvedOptions {
     pixelScaleUm: { x: pixelScaleUm.x, y: pixelScaleUm.y },
     name,
     overwrite: options.overwrite ?? false,
+    frameOwnership,
     warnings,
     blosc: compression && layouts.map(() => ({ ...compression, typesize: bytesPerPixel(options.dtype) })),
     engine,

@@ -28,8 +28,6 @@ export function zarrTransforms(options: ZarrStreamOptions): ZarrChain {
   const resolved = resolveOptions(options);
   const store = openStore(resolved.store, resolved.overwrite);
   const { layouts } = resolved;
-  // With one level the Downsampler only validates and numbers the frames.
-  const downsampler = new Downsampler({ levels: layouts.map((layout) => layout.frame), method: resolved.downsampleMethod, dtype: resolved.dtype });
   const splitter = new TileSplitter({ layouts });
   // Without a codec nothing needs a whole chunk: raw chunks stream to the store tile by tile.
   // Chunks are compressed in segments as their frames arrive (where they cut into whole Blosc blocks): those levels
@@ -37,6 +35,15 @@ export function zarrTransforms(options: ZarrStreamOptions): ZarrChain {
   const compressor = new BloscCompressor({ settings: resolved.blosc, workers: resolved.workers, engine: resolved.engine, layouts, streamBlocks: resolved.streamBlocks });
   const modes = layouts.map((layout): AccumulateMode => (!resolved.blosc ? 'parts' : compressor.blockPlans[layout.level] ? 'regions' : 'whole'));
   const wholeChunks = modes[0] === 'whole';
+  const maxConcurrentWrites = wholeChunks ? 4 : 8;
+  // With one level the Downsampler only validates, numbers and (frameOwnership 'copy') copies the frames.
+  const downsampler = new Downsampler({
+    levels: layouts.map((layout) => layout.frame),
+    method: resolved.downsampleMethod,
+    dtype: resolved.dtype,
+    frameOwnership: resolved.frameOwnership,
+    frameBuffers: frameCopiesBound(layouts[0]!.tilesPerFrame, maxConcurrentWrites),
+  });
   // Whole chunks are large: one spare per worker lets the next chunk row start while this one compresses, and the
   // sink writes a few at a time. Together they keep writer memory within ~1.5 chunk rows (docs/benchmarks.md).
   const accumulator = new ChunkAccumulator({ layouts, mode: modes, spareChunks: compressor.workers });
@@ -47,7 +54,7 @@ export function zarrTransforms(options: ZarrStreamOptions): ZarrChain {
     overwrite: resolved.overwrite,
     rootAttributes: rootAttributes(resolved),
     codecs: compressor.codecs,
-    maxConcurrentWrites: wholeChunks ? 4 : 8,
+    maxConcurrentWrites,
     highWaterMark: wholeChunks ? 1 : undefined,
   });
   for (const warning of resolved.warnings) {
@@ -60,6 +67,19 @@ export function zarrTransforms(options: ZarrStreamOptions): ZarrChain {
   }
   const chain: ZarrChain = [downsampler, splitter, accumulator, compressor, sink];
   return chain;
+}
+
+/**
+ * The most level-0 frame copies alive at once (frameOwnership 'copy'). Each stage queues about one frame's messages
+ * (tiles or parts) and reads one more; raw parts are written straight from the frame, so the sink's writes in
+ * flight may each read a different frame when a frame is a single tile. 6 covers the stages' queues (measured: 3-7
+ * frames held by a chain with a fast or a slow store); the rest covers the sink. The pool grows to this only when
+ * the chain holds that many frames (as it would hold the source's own buffers with 'transfer'); past it, the next
+ * frame waits, which is backpressure, never a deadlock: every held frame is released by stages downstream that
+ * need no further input to finish with it.
+ */
+export function frameCopiesBound(tilesPerFrame: number, maxConcurrentWrites: number): number {
+  return 6 + Math.ceil(maxConcurrentWrites / tilesPerFrame);
 }
 
 /** OME-NGFF image metadata, written for one level as for many. */
