@@ -137,10 +137,10 @@ async function main(): Promise<void> {
     return;
   }
   console.log(`\n${w.name}: ${w.frames} frames ${w.height}x${w.width} ${w.dtype}, chunks ${w.chunk.join('x')}, median of ${runs}`);
-  console.log('writer                    MB/s   peak RSS   writer memory   ratio');
+  console.log('writer                          MB/s   peak RSS   writer memory   ratio');
   console.log('(writer memory: peak RSS minus the RSS with the frames loaded, before the clock starts)');
   for (const row of rows) {
-    console.log(`${row.label.padEnd(24)} ${row.mbPerSecond.toFixed(0).padStart(5)}   ${mib(row.peakRss).padStart(8)}   ${mib(row.writerMemory).padStart(13)}   ${row.compressionRatio.toFixed(3)}`);
+    console.log(`${row.label.padEnd(30)} ${row.mbPerSecond.toFixed(0).padStart(5)}   ${mib(row.peakRss).padStart(8)}   ${mib(row.writerMemory).padStart(13)}   ${row.compressionRatio.toFixed(3)}`);
   }
   for (const r of ratios) {
     console.log(
