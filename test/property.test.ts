@@ -17,7 +17,9 @@ import { FrameMismatchError } from '../src/frames/normalize.js';
 import { MemoryStore } from '../src/stores/memory-store.js';
 import { DTYPES, allocPixels, bytesPerPixel, type DType, type PixelArray } from '../src/dtype.js';
 import { DOWNSAMPLE_METHODS } from '../src/downsample/reduce.js';
-import { firstDifference, randomBytes } from './helpers/frames.js';
+import { readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { firstDifference, randomBytes, tempDir } from './helpers/frames.js';
 import { openWithZarrita, readWithZarrita, zarritaMemory } from './helpers/readers.js';
 import { fromBytes, isFloat, refPyramid, type RefFrame } from './helpers/reference-pyramid.js';
 
@@ -171,6 +173,8 @@ interface StreamPlan {
   frames: FramePlan[];
   source: 'fresh' | 'ring';
   ring: number;
+  /** 'fs': a FileSystemStore in a temporary directory (the real write path); else a MemoryStore (fast). */
+  store: 'memory' | 'fs';
 }
 
 const streamPlan: fc.Arbitrary<StreamPlan> = fc.record({
@@ -178,6 +182,7 @@ const streamPlan: fc.Arbitrary<StreamPlan> = fc.record({
   /** 'ring': the source reuses a ring of 1-3 buffers, refilled after each write callback (only with 'copy'). */
   source: fc.constantFrom('fresh', 'ring' as const),
   ring: fc.integer({ min: 1, max: 3 }),
+  store: fc.oneof({ weight: 4, arbitrary: fc.constant('memory' as const) }, { weight: 1, arbitrary: fc.constant('fs' as const) }),
 });
 
 const FLOAT_VALUES = [0, -0, 1, -1, 0.5, -2.5, 3, 7, -8, NaN, Infinity, -Infinity, 2 ** -149, 1.5e-320];
@@ -292,7 +297,18 @@ function sameValues(got: RefFrame, want: RefFrame): number {
 
 async function checkCase(options: Record<string, unknown>, plan: StreamPlan | undefined, tally: Tally): Promise<void> {
   if (process.env.FUZZ_TRACE) process.stderr.write(`case ${describeCase(options)} ${JSON.stringify(plan)}\n`);
-  const store = new MemoryStore();
+  const dir = plan?.store === 'fs' ? await tempDir('zs-fuzz-') : undefined;
+  try {
+    await checkCaseIn(dir, options, plan, tally);
+  } finally {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function checkCaseIn(dir: string | undefined, options: Record<string, unknown>, plan: StreamPlan | undefined, tally: Tally): Promise<void> {
+  const memory = dir === undefined ? new MemoryStore() : undefined;
+  const store = memory ?? path.join(dir!, 'fuzz.zarr');
+  const written = async (): Promise<number> => (memory ? memory.map.size : (await readdir(store as string).catch(() => [])).length);
   let chain: ZarrChain;
   try {
     // One compression worker: each case starts its own pool. A mutation may replace the store or the workers.
@@ -300,7 +316,8 @@ async function checkCase(options: Record<string, unknown>, plan: StreamPlan | un
   } catch (error) {
     if (!(error instanceof OptionError)) throw new Error(`zarrTransforms threw ${(error as Error)?.name}, not an OptionError: ${(error as Error)?.message}`, { cause: error });
     await new Promise((resolve) => setImmediate(resolve));
-    if (store.map.size > 0) throw new Error(`an OptionError (${error.message}) left ${store.map.size} keys written`);
+    const keys = await written();
+    if (keys > 0) throw new Error(`an OptionError (${error.message}) left ${keys} keys written`);
     tally.optionErrors++;
     return;
   }
@@ -325,7 +342,7 @@ async function checkCase(options: Record<string, unknown>, plan: StreamPlan | un
     if (!(failure instanceof FrameMismatchError)) throw new Error(`frame ${firstBad} is bad (${plan!.frames[firstBad]!.kind}); expected a FrameMismatchError, got ${failure === undefined ? 'success' : String(failure)}`, { cause: failure });
     if (failure.frameIndex !== firstBad) throw new Error(`FrameMismatchError names frame ${failure.frameIndex}; the first bad one is ${firstBad}`);
   }
-  const zarr = zarritaMemory(store);
+  const zarr = memory ? zarritaMemory(memory) : (store as string);
   const claimed = (await openWithZarrita(zarr)).shape[0]!;
   if (firstBad === -1 ? claimed !== frames.length : claimed > firstBad) throw new Error(`level 0 claims ${claimed} frames; ${good.length} were good`);
   if (claimed > 0) {
