@@ -185,6 +185,9 @@ const streamPlan: fc.Arbitrary<StreamPlan> = fc.record({
   store: fc.oneof({ weight: 4, arbitrary: fc.constant('memory' as const) }, { weight: 1, arbitrary: fc.constant('fs' as const) }),
 });
 
+/** Source values that are no frame at all (null cannot be written into an object stream: it ends it). */
+const JUNK: readonly unknown[] = [undefined, 7, 'frame', {}, [], true, { data: 'pixels' }, 10n, Symbol('frame'), () => 0, Object.create(null), new Map()];
+
 const FLOAT_VALUES = [0, -0, 1, -1, 0.5, -2.5, 3, 7, -8, NaN, Infinity, -Infinity, 2 ** -149, 1.5e-320];
 
 /** Pixel bytes of one frame: random bytes, or (floats in a pyramid) values whose means are exact, with NaN and Infinity. */
@@ -241,7 +244,7 @@ function frameValue(plan: FramePlan, t: number, shape: { width: number; height: 
     case 'look-alike':
       return { value: { kind: 'frame', level: 0, t: plan.seed % 2 ? 0 : t, width: shape.width, height: shape.height, planes: shape.planes, dtype: shape.dtype, bytes } };
     case 'junk':
-      return { value: [undefined, 7, 'frame', {}, [], true, { data: 'pixels' }][plan.seed % 7] };
+      return { value: JUNK[plan.seed % JUNK.length] };
   }
 }
 
