@@ -7,7 +7,7 @@ import path from 'node:path';
 import { rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { sinkOf, zarrTransforms } from '../src/zarr-transforms.js';
-import { FrameMismatchError } from '../src/frames/normalize.js';
+import { FrameMismatchError, normalizeFrame } from '../src/frames/normalize.js';
 import { TileSplitter } from '../src/transforms/tile-splitter.js';
 import { resolveLayout } from '../src/chunking/layout.js';
 import { firstDifference, frameBytes, makeFrames, source, tempDir } from './helpers/frames.js';
@@ -58,5 +58,13 @@ test('a TileSplitter on its own validates message-shaped values too (wrong shape
     const splitter = new TileSplitter({ layouts });
     splitter.resume();
     await t.throwsAsync(pipeline(source([bad]), splitter), { instanceOf: FrameMismatchError });
+  }
+});
+
+test('source values that are no frame at all (a bigint, a symbol, a function) are FrameMismatchErrors naming them', (t) => {
+  for (const [value, text] of [[10n, 'bigint 10n'], [Symbol('frame'), 'symbol Symbol(frame)'], [() => 0, 'function () => 0']] as const) {
+    const error = t.throws(() => normalizeFrame(value as never, 3, { ...SHAPE }), { instanceOf: FrameMismatchError });
+    t.is(error?.frameIndex, 3);
+    t.true(error!.message.endsWith(`got ${text}`), error!.message);
   }
 });
