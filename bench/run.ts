@@ -1,5 +1,7 @@
 /**
- * npm run bench -- W1 [--runs 3] [--json]
+ * npm run bench -- W1 [--runs 3] [--json] [--frame-copy]
+ * --frame-copy also writes with frameOwnership 'copy' (the library's default; the benchmark hands its frames over)
+ * in the same rounds, and prints the time ratio of copy to transfer.
  * Streams a standard workload with zarr-stream (v2 and v3) and, in the same run, writes the same bytes with fs in
  * 16 MiB blocks (the disk baseline) and with zarrita.js in 64-frame slabs (a peer). Each write is a fresh process;
  * rounds interleave the writers so drift hits all alike. Prints medians and per-round ratios.
@@ -76,6 +78,7 @@ async function main(): Promise<void> {
   const runsIndex = args.indexOf('--runs');
   const runs = runsIndex >= 0 ? Number(args[runsIndex + 1]) : 3;
   const json = args.includes('--json');
+  const frameCopy = args.includes('--frame-copy');
   const w = WORKLOADS[name];
   if (!w) throw new Error(`unknown workload ${JSON.stringify(name)}; known: ${Object.keys(WORKLOADS).join(', ')}`);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${args[runsIndex + 1]}`);
@@ -90,6 +93,7 @@ async function main(): Promise<void> {
     for (const engine of engines) {
       const label = `zarr-stream v${v}${engine === '-' ? '' : ` ${engine}`}`;
       systems.push([label, 'zarr-stream', v, engine, w]);
+      if (frameCopy) systems.push([`${label} (copy)`, 'zarr-stream-copy', v, engine, w]);
       if (reference) systems.push([`${label} (${w.reference})`, 'zarr-stream', v, engine, reference]);
     }
     systems.push([`zarrita.js v${v}`, 'zarrita', v, '-', w]);
@@ -129,6 +133,8 @@ async function main(): Promise<void> {
         vsBestBaseline: median(ours.map(rate)) / Math.max(...samples.get('baseline')!.map(rate)),
         // This workload's time over its reference's, per round (W4: the pyramid's cost).
         vsReference: reference ? median(ours.map((s, i) => s.seconds / samples.get(`${label} (${w.reference})`)![i]!.seconds)) : undefined,
+        // frameOwnership 'copy' over 'transfer', per round: the cost of copying each frame as it enters.
+        vsTransfer: frameCopy ? median(samples.get(`${label} (copy)`)!.map((s, i) => s.seconds / ours[i]!.seconds)) : undefined,
       };
     });
   if (json) {
@@ -136,17 +142,18 @@ async function main(): Promise<void> {
     return;
   }
   console.log(`\n${w.name}: ${w.frames} frames ${w.height}x${w.width} ${w.dtype}, chunks ${w.chunk.join('x')}, median of ${runs}`);
-  console.log('writer                    MB/s   peak RSS   writer memory   ratio   estimate');
+  console.log('writer                          MB/s   peak RSS   writer memory   ratio   estimate');
   console.log('(writer memory: peak RSS minus the RSS with the frames loaded, before the clock starts; estimate: estimateMemory())');
   for (const row of rows) {
     const estimate = row.estimate === undefined ? '' : `${mib(row.estimate).padStart(8)}${row.maxWriterMemory > row.estimate ? '  EXCEEDED' : ''}`;
-    console.log(`${row.label.padEnd(24)} ${row.mbPerSecond.toFixed(0).padStart(5)}   ${mib(row.peakRss).padStart(8)}   ${mib(row.writerMemory).padStart(13)}   ${row.compressionRatio.toFixed(3)}   ${estimate}`);
+    console.log(`${row.label.padEnd(30)} ${row.mbPerSecond.toFixed(0).padStart(5)}   ${mib(row.peakRss).padStart(8)}   ${mib(row.writerMemory).padStart(13)}   ${row.compressionRatio.toFixed(3)}   ${estimate}`);
   }
   for (const r of ratios) {
     console.log(
       `${r.label}: ${r.vsBaseline.toFixed(2)}x the disk baseline, ${r.vsZarrita.toFixed(2)}x zarrita.js (per-round ratios, median); ` +
         `${r.vsBestBaseline.toFixed(2)}x the baseline's best run` +
-        (r.vsReference === undefined ? '' : `; takes ${r.vsReference.toFixed(2)}x the time of ${w.reference} (per round, median)`),
+        (r.vsReference === undefined ? '' : `; takes ${r.vsReference.toFixed(2)}x the time of ${w.reference} (per round, median)`) +
+        (r.vsTransfer === undefined ? '' : `; with frameOwnership 'copy' it takes ${r.vsTransfer.toFixed(2)}x the time (per round, median)`),
     );
   }
 }

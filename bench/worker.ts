@@ -16,10 +16,12 @@ import { resolveLayout } from '../src/chunking/layout.js';
 import { v2ArrayMetadata, v2GroupMetadata, encodeJson, RAW_CODECS, type CodecMetadata } from '../src/metadata/zarr.js';
 import { v2Compressor, v3Codecs } from '../src/metadata/codecs.js';
 import type { EngineName } from '../src/codecs/engine.js';
+import type { FrameOwnership } from '../src/frames/frame-copies.js';
 import { bytesPerPixel } from '../src/dtype.js';
 import { WORKLOADS, type Workload } from './workloads.js';
 
-export type System = 'baseline' | 'zarr-stream' | 'zarrita';
+/** 'zarr-stream' hands its frames over (each is its own view, never reused); 'zarr-stream-copy' has them copied. */
+export type System = 'baseline' | 'zarr-stream' | 'zarr-stream-copy' | 'zarrita';
 
 const BLOCK = 16 * 2 ** 20;
 
@@ -33,7 +35,7 @@ async function baseline(all: Uint8Array, out: string): Promise<void> {
   await fh.close();
 }
 
-function zarrStreamOptions(w: Workload, version: 2 | 3, engine: EngineName, out: string): ZarrStreamOptions {
+function zarrStreamOptions(w: Workload, version: 2 | 3, engine: EngineName, out: string, frameOwnership: FrameOwnership): ZarrStreamOptions {
   return {
     store: out,
     zarrVersion: version,
@@ -44,11 +46,12 @@ function zarrStreamOptions(w: Workload, version: 2 | 3, engine: EngineName, out:
     compression: w.codec ? { codec: w.codec.cname, clevel: w.codec.clevel, shuffle: w.codec.shuffle } : 'none',
     engine: w.codec ? engine : undefined,
     multiscale: w.multiscale ?? false,
+    frameOwnership,
   };
 }
 
-async function zarrStream(w: Workload, version: 2 | 3, engine: EngineName, frames: Uint16Array[], out: string): Promise<void> {
-  await pipeline(Readable.from(frames, { objectMode: true }), ...zarrTransforms(zarrStreamOptions(w, version, engine, out)));
+async function zarrStream(w: Workload, version: 2 | 3, engine: EngineName, frames: Uint16Array[], out: string, frameOwnership: FrameOwnership): Promise<void> {
+  await pipeline(Readable.from(frames, { objectMode: true }), ...zarrTransforms(zarrStreamOptions(w, version, engine, out, frameOwnership)));
 }
 
 /** Bytes stored under `dir`: the compressed size, for ratios. */
@@ -116,12 +119,12 @@ async function main(): Promise<void> {
   const rssBefore = process.memoryUsage().rss;
   const started = performance.now();
   if (system === 'baseline') await baseline(all, out);
-  else if (system === 'zarr-stream') await zarrStream(w, version, engineText as EngineName, frames, out);
+  else if (system === 'zarr-stream' || system === 'zarr-stream-copy') await zarrStream(w, version, engineText as EngineName, frames, out, system === 'zarr-stream' ? 'transfer' : 'copy');
   else await zarrita(w, version, all, out);
   const seconds = (performance.now() - started) / 1000;
   const peakRss = process.resourceUsage().maxRSS * 1024;
   // What zarr-stream said it would need at most (estimateMemory), to set against what it took.
-  const estimate = system === 'zarr-stream' ? estimateMemory(zarrStreamOptions(w, version, engineText as EngineName, out)).bytes : undefined;
+  const estimate = system === 'zarr-stream' || system === 'zarr-stream-copy' ? estimateMemory(zarrStreamOptions(w, version, engineText as EngineName, out, system === 'zarr-stream' ? 'transfer' : 'copy')).bytes : undefined;
   process.stdout.write(JSON.stringify({ seconds, bytes: all.byteLength, peakRss, rssBefore, storedBytes: await storedBytes(out), estimate }) + '\n');
 }
 

@@ -1,7 +1,9 @@
 /**
  * A camera-like source: an async generator that yields one Uint16Array per frame, as a frame grabber's callback
- * would. zarr-stream pulls a frame only when the pipeline has room for it, so a slow disk slows the generator
- * instead of filling memory. Writes a compressed two-channel pyramid (multiscale) and logs progress.
+ * would, from a ring of three buffers it refills over and over (as camera SDKs do). zarr-stream copies each frame
+ * as it enters (frameOwnership 'copy', the default), so reusing the buffers is safe; it pulls a frame only when the
+ * pipeline has room for it, so a slow disk slows the generator instead of filling memory. Writes a compressed
+ * two-channel pyramid (multiscale) and logs progress.
  *
  *   node dist/examples/custom-source.js <out.zarr> [frames=12]
  */
@@ -18,9 +20,15 @@ function cameraPixel(t: number, c: number, y: number, x: number): number {
   return (1000 * c + 10 * t + 3 * y + x) & 0xffff;
 }
 
-/** One frame, planar: all of plane 0 (row by row), then all of plane 1: C order of (c, y, x). */
+/**
+ * The camera's buffers. A generator's frame may wait in the pipeline's first queue before it is copied, so a ring
+ * needs the generator's highWaterMark (1) + 2 buffers; a source that waits for each write callback needs only one.
+ */
+const ring = Array.from({ length: 3 }, () => new Uint16Array(PLANES * HEIGHT * WIDTH));
+
+/** One frame into the next ring buffer, planar: all of plane 0 (row by row), then all of plane 1: C order of (c, y, x). */
 function grab(t: number): Uint16Array {
-  const frame = new Uint16Array(PLANES * HEIGHT * WIDTH);
+  const frame = ring[t % ring.length]!;
   for (let c = 0; c < PLANES; c++) {
     for (let y = 0; y < HEIGHT; y++) {
       for (let x = 0; x < WIDTH; x++) frame[(c * HEIGHT + y) * WIDTH + x] = cameraPixel(t, c, y, x);

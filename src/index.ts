@@ -26,3 +26,4 @@ export { BLOSC_CNAMES, BLOSC_SHUFFLES, type BloscSettings, type BloscCname, type
 export type { BlockPlan } from './codecs/blosc-blocks.js';
 export { resolveEngineName, type EngineName, type EnginePreference } from './codecs/engine.js';
 export { parseBloscHeader, type BloscHeader } from './codecs/blosc-header.js';
+export { FRAME_OWNERSHIPS, type FrameOwnership } from './frames/frame-copies.js';

@@ -8,8 +8,9 @@ import type { ArrayLayout } from './chunking/layout.js';
 
 /**
  * What a user's source may push: a described frame, or a bare TypedArray/Buffer whose shape the options declare.
- * zarr-stream reads a frame's pixels until they are stored (tiles go to disk straight from the frame's memory), so a
- * source must not reuse a frame's buffer after pushing it; backpressure keeps the frames held to a few.
+ * With frameOwnership 'copy' (the default) the chain copies the pixels as the frame enters, and the source may
+ * refill its buffer once the frame's write callback has run. With 'transfer' the chain reads the buffer until the
+ * frame is stored (tiles go to disk straight from it), so the source must never touch it again.
  */
 export interface Frame {
   data: PixelArray | Uint8Array;
@@ -33,6 +34,12 @@ export interface FrameMessage {
   planes: number;
   dtype: DType;
   bytes: Uint8Array;
+  /**
+   * Set when `bytes` is a pooled copy (frameOwnership 'copy'): hands it back to its pool. Whoever receives the
+   * message calls it once, when it no longer reads `bytes`; a stage that passes the frame on to several holders
+   * (its tiles) shares it among them (util/shared-release.ts).
+   */
+  release?: () => void;
 }
 
 /**
@@ -48,6 +55,8 @@ export interface TileMessage {
   /** The valid part of the tile inside the frame: start and extent along c, y, x. */
   region: TileRegion;
   frame: FrameMessage;
+  /** This tile's share of `frame.release`: call once `frame.bytes` is no longer read for this tile. */
+  release?: () => void;
 }
 
 export interface TileRegion {
@@ -106,6 +115,7 @@ export interface ChunkPartMessage {
    * for the full tile (`tileBytes`, padding included). Stores never see such parts.
    */
   region?: { frame: Uint8Array; layout: ArrayLayout; region: TileRegion };
+  /** Hands back what `data` (or `region`) reads: a pooled tile buffer, or the tile's share of a pooled frame copy. */
   release?: () => void;
 }
 

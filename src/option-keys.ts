@@ -34,6 +34,7 @@ export const OPTION_KEYS = {
   pixelScaleUm: { x: true, y: true },
   name: true,
   maxMemory: true,
+  frameOwnership: true,
 } as const satisfies KeyTable<ZarrStreamOptions>;
 
 /** Throws an OptionError for a key that is not an option, naming its dotted path and the closest known key. */

@@ -20,12 +20,13 @@ import { streamPlanOf } from './transforms/blosc-compressor.js';
 import type { AccumulateMode } from './transforms/chunk-accumulator.js';
 import { nativeReduction } from './downsample/native-kernels.js';
 import { WORKER_MIN_FRAME_BYTES } from './transforms/downsampler.js';
-import { describeTerms, estimateResources, frameBytesOf, type ResourceEstimate } from './resources/estimate.js';
+import { describeTerms, estimateResources, frameBytesOf, frameCopiesBound, maxConcurrentWritesFor, type ResourceEstimate } from './resources/estimate.js';
 import { DEFAULT_MEMORY_FRACTION, MAX_WORKERS_PER_CORE, machineLimits, maxChunksPerFrame } from './resources/limits.js';
 import { constants as bufferConstants } from 'node:buffer';
 
 export { OptionError } from './option-error.js';
 export { OPTION_KEYS } from './option-keys.js';
+import { FRAME_OWNERSHIPS, type FrameOwnership } from './frames/frame-copies.js';
 
 /** Blosc1 compression of every chunk. */
 export interface CompressionOptions {
@@ -84,6 +85,13 @@ export interface ZarrStreamOptions {
    * before anything is written. Default: half the machine's memory (os.totalmem() / 2).
    */
   maxMemory?: number;
+  /**
+   * Who owns a frame's buffer once it is pushed. 'copy' (default): frames are copied into a small pool of reused
+   * buffers as they enter, so the source may refill its buffer once the frame's write callback has run (a camera's
+   * ring buffer). 'transfer': the source hands the buffer over and never touches it again (no copy; e.g. a source
+   * that makes a fresh buffer per frame, like syntheticFrames).
+   */
+  frameOwnership?: FrameOwnership;
 }
 
 
@@ -111,6 +119,7 @@ export interface ResolvedOptions {
   workers: number | undefined;
   streamBlocks: boolean;
   overwrite: boolean;
+  frameOwnership: FrameOwnership;
   warnings: string[];
   /** Peak memory allowed (bytes), and what the write is estimated to need (estimateMemory). */
   maxMemory: number;
@@ -245,7 +254,10 @@ function resolveWithoutLimits(options: ZarrStreamOptions): ResolvedOptions {
   const plans = layouts.map((layout) => (blosc && streamBlocks ? streamPlanOf(blosc[layout.level]!, layout, engine === 'native')?.plan : undefined));
   const modes = layouts.map((layout): AccumulateMode => (!blosc ? 'parts' : plans[layout.level] ? 'regions' : 'whole'));
   const downsampleThread = layouts.length > 1 && frameBytesOf(layout) >= WORKER_MIN_FRAME_BYTES && !nativeReduction(options.dtype, downsampleMethod);
-  const estimate = estimateResources({ layouts, modes, plans, workers, engine, downsampleThread });
+  const frameOwnership = options.frameOwnership ?? 'copy';
+  if (!FRAME_OWNERSHIPS.includes(frameOwnership)) throw new OptionError('frameOwnership', frameOwnership, `one of ${FRAME_OWNERSHIPS.join(', ')}`);
+  const frameCopies = frameOwnership === 'copy' ? frameCopiesBound(layout.tilesPerFrame, maxConcurrentWritesFor(modes[0] === 'whole')) : undefined;
+  const estimate = estimateResources({ layouts, modes, plans, workers, engine, downsampleThread, frameCopies });
   return {
     store,
     zarrVersion,
@@ -256,6 +268,7 @@ function resolveWithoutLimits(options: ZarrStreamOptions): ResolvedOptions {
     pixelScaleUm: { x: pixelScaleUm.x, y: pixelScaleUm.y },
     name,
     overwrite: options.overwrite ?? false,
+    frameOwnership,
     warnings,
     blosc,
     engine,

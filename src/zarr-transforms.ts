@@ -9,6 +9,7 @@ import { Downsampler } from './transforms/downsampler.js';
 import { TileSplitter } from './transforms/tile-splitter.js';
 import { ZarrSink } from './sinks/zarr-sink.js';
 import { closeAfterSink } from './sinks/close-after-sink.js';
+import { frameCopiesBound, maxConcurrentWritesFor } from './resources/estimate.js';
 
 /**
  * The transforms in pipeline order, then the sink. The tuple has a fixed length whatever the options (a stage that
@@ -29,8 +30,6 @@ export function zarrTransforms(options: ZarrStreamOptions): ZarrChain {
   const resolved = resolveOptions(options);
   const store = openStore(resolved.store, resolved.overwrite);
   const { layouts } = resolved;
-  // With one level the Downsampler only validates and numbers the frames.
-  const downsampler = new Downsampler({ levels: layouts.map((layout) => layout.frame), method: resolved.downsampleMethod, dtype: resolved.dtype });
   const splitter = new TileSplitter({ layouts });
   // Without a codec nothing needs a whole chunk: raw chunks stream to the store tile by tile.
   // Chunks are compressed in segments as their frames arrive (where they cut into whole Blosc blocks): those levels
@@ -38,6 +37,15 @@ export function zarrTransforms(options: ZarrStreamOptions): ZarrChain {
   const compressor = new BloscCompressor({ settings: resolved.blosc, workers: resolved.workers, engine: resolved.engine, layouts, streamBlocks: resolved.streamBlocks });
   const modes = layouts.map((layout): AccumulateMode => (!resolved.blosc ? 'parts' : compressor.blockPlans[layout.level] ? 'regions' : 'whole'));
   const wholeChunks = modes[0] === 'whole';
+  const maxConcurrentWrites = maxConcurrentWritesFor(wholeChunks);
+  // With one level the Downsampler only validates, numbers and (frameOwnership 'copy') copies the frames.
+  const downsampler = new Downsampler({
+    levels: layouts.map((layout) => layout.frame),
+    method: resolved.downsampleMethod,
+    dtype: resolved.dtype,
+    frameOwnership: resolved.frameOwnership,
+    frameBuffers: frameCopiesBound(layouts[0]!.tilesPerFrame, maxConcurrentWrites),
+  });
   // Whole chunks are large: one spare per worker lets the next chunk row start while this one compresses, and the
   // sink writes a few at a time. Together they keep writer memory within ~1.5 chunk rows (docs/benchmarks.md).
   const accumulator = new ChunkAccumulator({ layouts, mode: modes, spareChunks: compressor.workers });
@@ -48,7 +56,7 @@ export function zarrTransforms(options: ZarrStreamOptions): ZarrChain {
     overwrite: resolved.overwrite,
     rootAttributes: rootAttributes(resolved),
     codecs: compressor.codecs,
-    maxConcurrentWrites: wholeChunks ? 4 : 8,
+    maxConcurrentWrites,
     highWaterMark: wholeChunks ? 1 : undefined,
   });
   for (const warning of resolved.warnings) {

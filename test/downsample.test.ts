@@ -281,7 +281,16 @@ test('level-0 frames pass through unchanged, levels interleave as pairs complete
     ['0:0', '0:1', '1:0', '0:2', '0:3', '1:1', '2:0', '0:4', '1:2', '2:1'],
   );
   t.deepEqual(out.filter((m) => m.level === 0), frames);
-  frames.forEach((f, i) => t.is(out.filter((m) => m.level === 0)[i], f));
+  // Validated and numbered here, not trusted as they come; their bytes are not copied (frameOwnership 'transfer').
+  frames.forEach((f, i) => t.is(out.filter((m) => m.level === 0)[i]!.bytes, f.bytes));
+});
+
+test('frame messages from a source are numbered by the Downsampler: a repeated or made-up t does not survive', async (t) => {
+  const shape = { width: 4, height: 2, planes: 1 };
+  const frames = randomFrames('uint16', shape, 3, 9).map((f) => frameMessage('uint16', shape, 0, f));
+  frames[2]!.t = 41;
+  const out = await run(new Downsampler({ levels: 1 }), frames);
+  t.deepEqual(out.map((m) => m.t), [0, 1, 2]);
 });
 
 test('every pushed frame owns its buffer', async (t) => {

@@ -10,7 +10,7 @@ import type { DownsampleMethod } from '../src/downsample/reduce.js';
 import { nativeReduction } from '../src/downsample/native-kernels.js';
 import { firstDifference, makeFrames, source, tempDir } from './helpers/frames.js';
 import { readWithPython, readWithZarrita, requirePythonZarr } from './helpers/readers.js';
-import { fromBytes, refPyramid, toPixels } from './helpers/reference-pyramid.js';
+import { fromBytes, refPyramid, refPyramidBytes, toPixels } from './helpers/reference-pyramid.js';
 import { validateV2, validateV3 } from './helpers/ngff-schemas.js';
 
 interface Case {
@@ -42,22 +42,13 @@ async function writePyramid(c: Case, zarrVersion: 2 | 3) {
   await pipeline(source(frames), ...chain);
   const shape = { width: c.width, height: c.height, planes: c.planes };
   const levels = chain[0].shapes!.length;
-  const reference = refPyramid(
-    frames.map((f) => fromBytes(c.dtype, new Uint8Array(f.data.buffer, f.data.byteOffset, f.data.byteLength))),
+  const reference = refPyramidBytes(
+    frames.map((f) => new Uint8Array(f.data.buffer, f.data.byteOffset, f.data.byteLength)),
     shape,
     levels,
     c.dtype,
     c.method ?? 'mean',
-  ).map((level) => {
-    const parts = level.map((frame) => toPixels(c.dtype, frame));
-    const bytes = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-    let offset = 0;
-    for (const p of parts) {
-      bytes.set(new Uint8Array(p.buffer, p.byteOffset, p.byteLength), offset);
-      offset += p.byteLength;
-    }
-    return { frames: level.length, bytes };
-  });
+  );
   return { store, reference, levels };
 }
 

@@ -182,6 +182,8 @@ async function runWrite(args: WriteArgs, demo: boolean): Promise<void> {
       framesPerChunk: args.framesPerChunk === undefined ? undefined : integerFlag('--frames-per-chunk', args.framesPerChunk, 1),
     },
     onWarning: (message: string) => process.stderr.write(`zarr-stream: warning: ${message}\n`),
+    // syntheticFrames makes a fresh buffer for every frame and never touches it again: no copy is needed.
+    frameOwnership: 'transfer' as const,
   };
   let chain;
   try {

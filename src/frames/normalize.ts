@@ -2,6 +2,7 @@
 import { bytesPerPixel, dtypeOfArray, isDType, type DType } from '../dtype.js';
 import type { FrameInput, FrameMessage } from '../messages.js';
 import type { FrameShape } from '../chunking/layout.js';
+import { describeValue } from '../util/describe-value.js';
 
 export interface ExpectedFrame extends FrameShape {
   dtype: DType;
@@ -20,7 +21,8 @@ export class FrameMismatchError extends Error {
 }
 
 function frameShapeText(width: unknown, height: unknown, planes: unknown, dtype: unknown): string {
-  return `${width}x${height}x${planes} ${dtype}`;
+  const text = (value: unknown): string => (typeof value === 'number' || typeof value === 'string' ? String(value) : describeValue(value));
+  return `${text(width)}x${text(height)}x${text(planes)} ${text(dtype)}`;
 }
 
 /**
@@ -29,6 +31,7 @@ function frameShapeText(width: unknown, height: unknown, planes: unknown, dtype:
  * must be of the declared dtype.
  */
 export function normalizeFrame(input: FrameInput | FrameMessage, t: number, expected: ExpectedFrame): FrameMessage {
+  // Only messages the chain made itself pass as they are: a user's value is validated whatever its shape.
   if (isFrameMessage(input)) return input;
   const want = frameShapeText(expected.width, expected.height, expected.planes, expected.dtype);
   const wantBytes = expected.width * expected.height * expected.planes * bytesPerPixel(expected.dtype);
@@ -40,7 +43,7 @@ export function normalizeFrame(input: FrameInput | FrameMessage, t: number, expe
     const { width, height, dtype } = input;
     const planes = input.planes ?? 1;
     if (width !== expected.width || height !== expected.height || planes !== expected.planes || dtype !== expected.dtype) {
-      throw new FrameMismatchError(t, wantText, frameShapeText(width, height, planes, isDType(dtype) ? dtype : JSON.stringify(dtype)));
+      throw new FrameMismatchError(t, wantText, frameShapeText(width, height, planes, isDType(dtype) ? dtype : describeValue(dtype)));
     }
     data = input.data;
   } else {
@@ -54,7 +57,7 @@ export function normalizeFrame(input: FrameInput | FrameMessage, t: number, expe
   if (data.byteLength !== wantBytes) {
     throw new FrameMismatchError(t, wantText, `${data.byteLength} bytes of ${isBytes ? 'raw data' : arrayType}`);
   }
-  return {
+  return chainFrame({
     kind: 'frame',
     level: 0,
     t,
@@ -63,15 +66,32 @@ export function normalizeFrame(input: FrameInput | FrameMessage, t: number, expe
     planes: expected.planes,
     dtype: expected.dtype,
     bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-  };
+  });
 }
 
+/**
+ * The FrameMessages the chain made (validated and numbered by it). A source value shaped like one
+ * (`{ kind: 'frame', t, bytes, ... }`) is not among them: it would otherwise skip the frame checks and bring its own
+ * index, and a repeated index overwrites stored frames. A WeakSet, not a property: spreads and user code cannot
+ * copy or forge it.
+ */
+const chainFrames = new WeakSet<FrameMessage>();
+
+/** Marks `message` as made by the chain; returns it. */
+export function chainFrame(message: FrameMessage): FrameMessage {
+  chainFrames.add(message);
+  return message;
+}
+
+/** Whether `value` is a FrameMessage the chain made (see chainFrame); a look-alike from a source is not. */
 export function isFrameMessage(value: unknown): value is FrameMessage {
-  return value !== null && typeof value === 'object' && (value as { kind?: unknown }).kind === 'frame';
+  return typeof value === 'object' && value !== null && chainFrames.has(value as FrameMessage);
 }
 
 function describeInput(value: unknown): string {
   if (value === null) return 'null';
-  if (typeof value !== 'object') return `${typeof value} ${JSON.stringify(value)}`;
-  return `an object without a TypedArray "data" field (${value.constructor?.name ?? 'Object'})`;
+  if (typeof value !== 'object') return `${typeof value} ${describeValue(value)}`;
+  const kind = (value as { kind?: unknown }).kind;
+  const lookAlike = kind === undefined ? '' : `; kind ${describeValue(kind)} is not accepted from a source: frames are validated and numbered by the chain`;
+  return `an object without a TypedArray "data" field (${value.constructor?.name ?? 'Object'}${lookAlike})`;
 }

@@ -22,6 +22,24 @@ const MIB = 2 ** 20;
  * are the writer's own.
  */
 export const FRAMES_HELD = 12;
+
+/** Store operations the sink keeps in flight: whole chunks are large, so fewer of them. */
+export function maxConcurrentWritesFor(wholeChunks: boolean): number {
+  return wholeChunks ? 4 : 8;
+}
+
+/**
+ * The most level-0 frame copies alive at once (frameOwnership 'copy'). Each stage queues about one frame's messages
+ * (tiles or parts) and reads one more; raw parts are written straight from the frame, so the sink's writes in
+ * flight may each read a different frame when a frame is a single tile. 6 covers the stages' queues (measured: 3-7
+ * frames held by a chain with a fast or a slow store); the rest covers the sink. The pool grows to this only when
+ * the chain holds that many frames (as it would hold the source's own buffers with 'transfer'); past it, the next
+ * frame waits, which is backpressure, never a deadlock: every held frame is released by stages downstream that
+ * need no further input to finish with it.
+ */
+export function frameCopiesBound(tilesPerFrame: number, maxConcurrentWrites: number): number {
+  return 6 + Math.ceil(maxConcurrentWrites / tilesPerFrame);
+}
 /**
  * What the write adds to the process whatever its buffers: the JavaScript heap it grows (streams, messages, promises),
  * its modules' code, libuv's threads. Measured 34-35 MiB of writer memory for raw W1, where no other term applies.
@@ -49,6 +67,8 @@ export interface ChainShape {
   engine: EngineName | undefined;
   /** Whether the Downsampler reduces on a worker thread (two frame slots). */
   downsampleThread: boolean;
+  /** With frameOwnership 'copy': the bound of the frame-copy pool (frameCopiesBound). */
+  frameCopies?: number;
 }
 
 export interface MemoryTerm {
@@ -93,7 +113,11 @@ export function estimateResources(chain: ChainShape): ResourceEstimate {
   const level0 = layouts[0]!;
   const tiles0 = level0.tilesPerFrame;
 
-  add('frames', FRAMES_HELD * layouts.reduce((sum, layout) => sum + frameBytesOf(layout), 0), `up to ${FRAMES_HELD} frames of each level referenced by the chain's queues`);
+  // With frameOwnership 'copy' the chain's level-0 frames are the pool's copies, up to its bound (the source's own
+  // buffers are the source's memory); with 'transfer' they are the source's buffers, held by the queues.
+  const held0 = Math.max(FRAMES_HELD, chain.frameCopies ?? 0);
+  const frames = held0 * frameBytesOf(level0) + FRAMES_HELD * layouts.slice(1).reduce((sum, layout) => sum + frameBytesOf(layout), 0);
+  add('frames', frames, `up to ${held0} level-0 frames${chain.frameCopies ? ` (the frame-copy pool's bound is ${chain.frameCopies})` : ''} and ${FRAMES_HELD} of each other level, referenced by the chain's queues`);
 
   let pyramid = 0;
   for (let level = 1; level < layouts.length; level++) {

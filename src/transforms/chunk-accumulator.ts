@@ -83,31 +83,36 @@ export class ChunkAccumulator extends Transform {
     const slot = tile.t % layout.chunk.frames;
     const lastFrameOfChunk = slot === layout.chunk.frames - 1;
     if (state.mode !== 'whole') {
-      const emit = (data: Bytes, extra: Pick<ChunkPartMessage, 'release' | 'region'> = {}): void => {
-        const part: ChunkPartMessage = { kind: 'chunk-part', level: tile.level, coords, offset: slot * layout.tileBytes, data, ...extra };
+      const emit = (data: Bytes, release: (() => void) | undefined, region?: ChunkPartMessage['region']): void => {
+        const part: ChunkPartMessage = { kind: 'chunk-part', level: tile.level, coords, offset: slot * layout.tileBytes, data };
+        if (region) part.region = region;
+        if (release) part.release = release;
         if (lastFrameOfChunk) part.complete = { totalBytes: layout.chunkBytes, frames: layout.chunk.frames };
         this.push(part);
         callback();
       };
+      // Parts that read the frame carry the tile's release: their consumer (compressor or sink) calls it once read.
       if (state.mode === 'regions') {
-        emit(NO_BYTES, { region: { frame: tile.frame.bytes, layout, region: tile.region } });
+        emit(NO_BYTES, tile.release, { frame: tile.frame.bytes, layout, region: tile.region });
         return;
       }
       // Unpadded tiles go out as views of the frame (one run, or its rows): the store's write is their only copy.
       const view = contiguousTileView(tile.frame.bytes, layout, tile.region) ?? tileRowViews(tile.frame.bytes, layout, tile.region);
       if (view) {
-        emit(view);
+        emit(view, tile.release);
         return;
       }
       withBuffer(state.pool, callback, (buffer) => {
         copyTile(tile.frame.bytes, layout, tile.region, buffer, 0);
-        emit(buffer, { release: () => state.pool.release(buffer) });
+        tile.release?.();
+        emit(buffer, () => state.pool.release(buffer));
       });
       return;
     }
     const ordinal = tileOrdinal(layout, tile.tile);
     const place = (chunk: OpenChunk): void => {
       copyTile(tile.frame.bytes, layout, tile.region, chunk.buffer, slot * layout.tileBytes);
+      tile.release?.();
       chunk.frames = slot + 1;
       if (lastFrameOfChunk) {
         state.open.delete(ordinal);

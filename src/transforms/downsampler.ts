@@ -11,7 +11,9 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { bytesPerPixel, isDType, viewPixels, type DType, type PixelArray } from '../dtype.js';
 import type { FrameInput, FrameMessage } from '../messages.js';
-import { isFrameMessage, normalizeFrame } from '../frames/normalize.js';
+import { chainFrame, isFrameMessage, normalizeFrame } from '../frames/normalize.js';
+import { FrameCopies, FRAME_OWNERSHIPS, type FrameOwnership } from '../frames/frame-copies.js';
+import { shareRelease } from '../util/shared-release.js';
 import type { FrameShape } from '../chunking/layout.js';
 import { assertLevelShapes, levelShapes, shapeText } from '../downsample/levels.js';
 import { parseDownsampleMethod, type DownsampleMethod } from '../downsample/reduce.js';
@@ -36,7 +38,20 @@ export interface DownsamplerOptions {
    * no compiled kernel here (a compiled 8- or 16-bit mean reads a frame in less time than copying it to a worker).
    */
   worker?: boolean;
+  /**
+   * Who owns a frame's buffer once it is written here. 'copy': each level-0 frame is copied into one of a bounded
+   * pool of reused buffers as it enters, so the source may refill its buffer as soon as the frame's write callback
+   * has run; a copy returns to the pool when its FrameMessage's `release` has been called by every holder (the
+   * TileSplitter and what follows it do), so only use 'copy' with such consumers: with `frameBuffers` copies
+   * unreleased, the next frame waits forever. 'transfer' (default here; zarrTransforms defaults to 'copy'): the
+   * source hands the buffer over and never touches it again, and no copy is made.
+   */
+  frameOwnership?: FrameOwnership;
+  /** 'copy': most frame copies alive at once, the pool's bound (waiting for one is backpressure). Default 8. */
+  frameBuffers?: number;
 }
+
+const DEFAULT_FRAME_BUFFERS = 8;
 
 /** Frames from this size reduce on a worker thread by default (when no compiled kernel applies). */
 export const WORKER_MIN_FRAME_BYTES = 2 ** 20;
@@ -52,6 +67,9 @@ export class Downsampler extends Transform {
   private thread: DownsampleThread | undefined;
   private usedWorker = false;
   private readonly inputDType: DType | undefined;
+  private readonly frameBuffers: number | undefined;
+  /** 'copy': the pool frames are copied into (made with the first frame, which fixes their size). */
+  private copies: FrameCopies | undefined;
   /** Index of the next input frame, for error messages and the FrameMessage of a bare input. */
   private nextInput = 0;
 
@@ -64,6 +82,11 @@ export class Downsampler extends Transform {
     this.method = parseDownsampleMethod(options.method, 'method');
     if (options.dtype !== undefined && !isDType(options.dtype)) throw new TypeError(`dtype must be a supported dtype; got ${describeValue(options.dtype)}`);
     if (options.worker !== undefined && typeof options.worker !== 'boolean') throw new TypeError(`worker must be true or false; got ${describeValue(options.worker)}`);
+    const ownership = options.frameOwnership ?? 'transfer';
+    if (!FRAME_OWNERSHIPS.includes(ownership)) throw new TypeError(`frameOwnership must be one of ${FRAME_OWNERSHIPS.join(', ')}; got ${describeValue(ownership)}`);
+    const buffers = options.frameBuffers ?? DEFAULT_FRAME_BUFFERS;
+    if (!Number.isSafeInteger(buffers) || buffers < 1) throw new RangeError(`frameBuffers must be a positive integer; got ${describeValue(options.frameBuffers)}`);
+    this.frameBuffers = ownership === 'copy' ? buffers : undefined;
     this.inputDType = options.dtype;
     this.workerOption = options.worker;
     if (typeof options.levels === 'number') {
@@ -88,31 +111,73 @@ export class Downsampler extends Transform {
     return this.usedWorker;
   }
 
+  /** How many frame copies are alive now ('copy'; 0 with 'transfer'): held by some stage downstream. */
+  get framesHeld(): number {
+    return this.copies?.inUse ?? 0;
+  }
+
   override _transform(input: FrameMessage | FrameInput, _encoding: BufferEncoding, callback: TransformCallback): void {
     let message: FrameMessage;
     try {
-      const base = this.fixedShapes?.[0];
-      message = isFrameMessage(input) || !base || !this.inputDType ? (input as FrameMessage) : normalizeFrame(input, this.nextInput, { ...base, dtype: this.inputDType });
-      this.nextInput++;
-      this.check(message);
-      this.push(message);
-      if (this.levelCount === 1) {
-        // With one level the Downsampler only validates; the typed view (a copy when misaligned) is not needed.
-        callback();
-        return;
-      }
-      if (!this.thread) {
-        // The next frame waits until this one is read: compiled kernels read it off the main thread, which
-        // meanwhile moves the tiles of the frame just pushed.
-        this.builder!.add(viewAligned(this.dtype!, message.bytes, bytesPerPixel(this.dtype!))).then(() => callback(), callback);
-        return;
-      }
+      message = this.accept(input);
     } catch (err) {
       callback(asError(err));
       return;
     }
-    // The worker has two frame slots; waiting for one is this stage's backpressure.
-    this.thread.add(message.bytes).then(() => callback(), callback);
+    const copy = this.copies?.copy(message);
+    if (copy instanceof Promise) copy.then((owned) => this.forward(owned, callback), callback);
+    else this.forward(copy ?? message, callback);
+  }
+
+  /**
+   * A source value as a validated level-0 FrameMessage numbered here. Only the chain's own messages are trusted;
+   * anything else is validated in full, and a FrameMessage-shaped value (standalone use without `dtype`) gets the
+   * next index whatever `t` it claims.
+   */
+  private accept(input: FrameMessage | FrameInput): FrameMessage {
+    const base = this.fixedShapes?.[0];
+    const t = this.nextInput;
+    let message: FrameMessage;
+    if (isFrameMessage(input)) message = input;
+    else if (base && this.inputDType) message = normalizeFrame(input, t, { ...base, dtype: this.inputDType });
+    else {
+      const claimed = input as unknown as FrameMessage;
+      this.check(claimed);
+      message = chainFrame({ kind: 'frame', level: 0, t, width: claimed.width, height: claimed.height, planes: claimed.planes, dtype: claimed.dtype, bytes: claimed.bytes });
+    }
+    this.check(message);
+    this.nextInput++;
+    return message;
+  }
+
+  /** Passes a level-0 frame on, and reads it into the pyramid; calls back once the pyramid is done reading it. */
+  private forward(message: FrameMessage, callback: TransformCallback): void {
+    try {
+      if (this.levelCount === 1) {
+        // With one level the Downsampler only validates; the typed view (a copy when misaligned) is not needed.
+        this.push(message);
+        callback();
+        return;
+      }
+      // Two holders of a pooled copy: the stages downstream, and the pyramid until it has read the frame.
+      const release = message.release && shareRelease(message.release, 2);
+      if (release) message.release = release;
+      this.push(message);
+      const read = (): void => {
+        release?.();
+        callback();
+      };
+      if (!this.thread) {
+        // The next frame waits until this one is read: compiled kernels read it off the main thread, which
+        // meanwhile moves the tiles of the frame just pushed.
+        this.builder!.add(viewAligned(this.dtype!, message.bytes, bytesPerPixel(this.dtype!))).then(read, callback);
+        return;
+      }
+      // The worker has two frame slots; waiting for one is this stage's backpressure.
+      this.thread.add(message.bytes).then(read, callback);
+    } catch (err) {
+      callback(asError(err));
+    }
   }
 
   override _flush(callback: TransformCallback): void {
@@ -133,6 +198,7 @@ export class Downsampler extends Transform {
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.builder = undefined;
+    this.copies?.drain();
     const thread = this.thread;
     this.thread = undefined;
     if (!thread) {
@@ -175,11 +241,12 @@ export class Downsampler extends Transform {
     const shapes = this.fixedShapes ? this.fixedShapes.map((s) => ({ ...s })) : levelShapes(frame, this.levelCount);
     this.dtype = first.dtype;
     this.levelShapes = shapes;
-    if (shapes.length === 1) return;
     const frameBytes = frame.width * frame.height * frame.planes * bytesPerPixel(first.dtype);
+    if (this.frameBuffers !== undefined) this.copies = new FrameCopies(frameBytes, this.frameBuffers);
+    if (shapes.length === 1) return;
     const emit = (level: number, t: number, bytes: Uint8Array): void => {
       const shape = shapes[level]!;
-      this.push({ kind: 'frame', level, t, width: shape.width, height: shape.height, planes: shape.planes, dtype: first.dtype, bytes } satisfies FrameMessage);
+      this.push(chainFrame({ kind: 'frame', level, t, width: shape.width, height: shape.height, planes: shape.planes, dtype: first.dtype, bytes }));
     };
     if (this.workerOption ?? (frameBytes >= WORKER_MIN_FRAME_BYTES && !nativeReduction(first.dtype, this.method))) {
       this.usedWorker = true;

@@ -3,6 +3,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import type { ArrayLayout } from '../chunking/layout.js';
 import { frameTiles } from '../chunking/tiles.js';
 import { normalizeFrame } from '../frames/normalize.js';
+import { shareRelease } from '../util/shared-release.js';
 import type { FrameInput, FrameMessage, TileMessage, TileRegion } from '../messages.js';
 
 export interface TileSplitterOptions {
@@ -39,8 +40,10 @@ export class TileSplitter extends Transform {
       callback(new RangeError(`frame ${frame.t} of level ${frame.level}: no such level (the dataset has ${this.layouts.length})`));
       return;
     }
+    // A pooled frame copy goes back once every tile is done with it.
+    const release = frame.release && shareRelease(frame.release, tiles.length);
     for (const { tile, region } of tiles) {
-      const message: TileMessage = { kind: 'tile', level: frame.level, t: frame.t, tile, region, frame };
+      const message: TileMessage = { kind: 'tile', level: frame.level, t: frame.t, tile, region, frame, release };
       this.push(message);
     }
     callback();

@@ -2,7 +2,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { syntheticFrame } from '../../src/frames/synthetic.js';
 import type { DType } from '../../src/dtype.js';
 import type { Frame } from '../../src/messages.js';
@@ -50,4 +50,46 @@ export function randomBytes(n: number, seed = 7): Uint8Array {
     out[i] = h >>> 24;
   }
   return out;
+}
+
+/** Bytes of a frame's pixels (a view, no copy). */
+export function frameBytes(frame: Frame): Uint8Array {
+  return new Uint8Array(frame.data.buffer, frame.data.byteOffset, frame.data.byteLength);
+}
+
+/**
+ * A camera SDK's ring of `buffers` frame buffers, as sources usually are: frame t is written into buffer
+ * t % buffers just before it is handed over, so each buffer is refilled as soon as the source is asked for the frame
+ * `buffers` later. 'push': a Readable (highWaterMark 1) that fills the next buffer each time it is read;
+ * 'write-callback': the caller writes each frame into the chain's first stage and refills once its write callback
+ * has run (see writeRing).
+ */
+export function ringBuffers(frames: readonly Frame[], buffers: number): AsyncIterable<Frame> {
+  const ring = Array.from({ length: buffers }, () => frameBytes(frames[0]!).slice());
+  async function* fill() {
+    for (let t = 0; t < frames.length; t++) {
+      const slot = ring[t % buffers]!;
+      slot.set(frameBytes(frames[t]!));
+      const data = new (frames[t]!.data.constructor as new (b: ArrayBufferLike) => Frame['data'])(slot.buffer);
+      yield { ...frames[t]!, data };
+    }
+  }
+  return fill();
+}
+
+/** A ring-buffer source as a Readable that holds at most one frame ahead (a camera's driver thread). */
+export function ringSource(frames: readonly Frame[], buffers: number): Readable {
+  return Readable.from(ringBuffers(frames, buffers), { objectMode: true, highWaterMark: 1 });
+}
+
+/**
+ * Writes a ring buffer's frames into `head`, refilling each buffer as soon as the write callback of its frame has run
+ * (`onWrite` is called then, to watch the chain).
+ */
+export async function writeRing(head: Writable, frames: readonly Frame[], buffers: number, onWrite?: () => void): Promise<void> {
+  for await (const frame of ringBuffers(frames, buffers)) {
+    await new Promise<void>((resolve, reject) => head.write(frame, (error) => (error ? reject(error) : resolve())));
+    onWrite?.();
+  }
+  head.end();
 }

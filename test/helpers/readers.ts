@@ -95,3 +95,8 @@ export async function python(script: string, ...args: string[]): Promise<string>
   const { stdout } = await run(PYTHON, ['-c', script, ...args], { maxBuffer: 64 << 20 });
   return stdout;
 }
+
+/** A MemoryStore as zarrita reads stores (keys with a leading "/"), so in-memory round trips need no disk. */
+export function zarritaMemory(store: { map: Map<string, Uint8Array> }): zarr.Readable {
+  return { get: async (key: string) => store.map.get(key.replace(/^\//, '')) } as zarr.Readable;
+}

@@ -98,6 +98,20 @@ export function refPyramid(frames: RefFrame[], shape: FrameShape, levels: number
   return pyramid;
 }
 
+/** The reference pyramid of `frames` as one C-ordered (t, c, y, x) byte array per level: what a reader should return. */
+export function refPyramidBytes(frames: readonly Uint8Array[], shape: FrameShape, levels: number, dtype: DType, method: DownsampleMethod): Array<{ frames: number; bytes: Uint8Array }> {
+  return refPyramid(frames.map((f) => fromBytes(dtype, f)), shape, levels, dtype, method).map((level) => {
+    const parts = level.map((frame) => toPixels(dtype, frame));
+    const bytes = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+    let offset = 0;
+    for (const p of parts) {
+      bytes.set(new Uint8Array(p.buffer, p.byteOffset, p.byteLength), offset);
+      offset += p.byteLength;
+    }
+    return { frames: level.length, bytes };
+  });
+}
+
 export function toPixels(dtype: DType, values: RefFrame): PixelArray {
   const pixels = allocPixels(dtype, values.length);
   const big = dtype === 'uint64' || dtype === 'int64';

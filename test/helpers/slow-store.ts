@@ -18,13 +18,17 @@ export class SlowStore extends MemoryStore {
 
   createWriter(key: string): StoreWriter {
     const inner = bufferingWriter(this, key);
+    // Appends land in call order (equal delays fire in order); commit waits for them all, as a real writer's does.
+    let landed: Promise<void> = Promise.resolve();
     return {
-      append: async (data) => {
-        await delay(2);
-        await inner.append(data);
-        this.appendedBytes += byteLengthOf(data);
+      append: (data) => {
+        const append = delay(2).then(() => inner.append(data)).then(() => {
+          this.appendedBytes += byteLengthOf(data);
+        });
+        landed = Promise.all([landed, append]).then(() => undefined);
+        return append;
       },
-      commit: (totalBytes) => inner.commit(totalBytes),
+      commit: (totalBytes) => landed.then(() => inner.commit(totalBytes)),
       abort: () => inner.abort(),
     };
   }
