@@ -75,11 +75,17 @@ test('a failed set names the key and leaves no temporary file', async (t) => {
   t.deepEqual(await readdir(path.join(root, 'ro')), ['keep']);
 });
 
-test('isEmptySync: a missing or empty directory is empty; a file is an error', async (t) => {
+test('isEmpty: a missing or empty directory (or one holding only the lock) is empty; a file is an error', async (t) => {
   const root = await tempDir();
-  t.true(FileSystemStore.isEmptySync(path.join(root, 'nope')));
-  t.true(FileSystemStore.isEmptySync(root));
+  t.true(await new FileSystemStore(path.join(root, 'nope')).isEmpty());
+  const store = new FileSystemStore(root);
+  t.true(await store.isEmpty());
+  await store.lock();
+  t.deepEqual(await readdir(root), ['.zarr-stream.lock']);
+  t.true(await store.isEmpty());
+  await store.unlock();
+  t.deepEqual(await readdir(root), []);
   await writeFile(path.join(root, 'f'), 'x');
-  t.false(FileSystemStore.isEmptySync(root));
-  t.throws(() => FileSystemStore.isEmptySync(path.join(root, 'f')), { message: /exists and is not a directory/ });
+  t.false(await store.isEmpty());
+  await t.throwsAsync(new FileSystemStore(path.join(root, 'f')).isEmpty(), { message: /exists and is not a directory/ });
 });

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** The zarr-stream command line: `write` streams synthetic frames into a store; `demo` does so on a built-in default. */
-import { existsSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import yargs, { type Argv } from 'yargs';
@@ -46,6 +46,7 @@ const FLAG_OF_FIELD: Record<string, string> = {
   'compression.shuffle': '--shuffle',
   workers: '--workers',
   engine: '--engine',
+  durable: '--durable',
 };
 
 interface WriteArgs {
@@ -62,6 +63,7 @@ interface WriteArgs {
   maxBytesPerChunk: string;
   framesPerChunk?: string;
   overwrite: boolean;
+  durable: boolean;
   json: boolean;
   multiscale: boolean;
   downsampleMethod: string;
@@ -124,13 +126,14 @@ function writeFlags(y: Argv, defaults: { frames: number; width: number; height: 
     .option('shuffle', { type: 'string', describe: 'Blosc shuffle: none, byte, bit (default byte)' })
     .option('workers', { type: 'string', describe: 'compression threads (default: the machine\'s cores)' })
     .option('engine', { type: 'string', default: 'auto', describe: 'Blosc engine: auto, native, wasm' })
-    .option('overwrite', { type: 'boolean', default: false, describe: 'replace a non-empty output directory' })
+    .option('overwrite', { type: 'boolean', default: false, describe: 'replace the Zarr store at <out> (only a Zarr store, and only its Zarr keys)' })
+    .option('durable', { type: 'boolean', default: true, describe: 'fsync chunks and metadata before counting them (--no-durable: faster, for scratch data)' })
     .option('json', { type: 'boolean', default: false, describe: 'print a JSON summary instead of text' }) as unknown as Argv<WriteArgs>;
 }
 
 async function runWrite(args: WriteArgs, demo: boolean): Promise<void> {
-  if (demo && !args.overwrite && isZarrRoot(args.out)) {
-    // Rerunning the demo replaces its own earlier output, never a directory that is not a Zarr dataset.
+  if (demo && !args.overwrite && writtenByDemo(args.out)) {
+    // Rerunning the demo replaces its own earlier output, never someone else's dataset (docs/cli.md).
     process.stderr.write(`zarr-stream: replacing the earlier dataset at ${args.out}\n`);
     args.overwrite = true;
   }
@@ -147,6 +150,8 @@ async function runWrite(args: WriteArgs, demo: boolean): Promise<void> {
     height: integerFlag('--height', args.height, 1),
     planes: integerFlag('--planes', args.planes, 1),
     overwrite: args.overwrite,
+    durable: args.durable,
+    name: demo ? DEMO_NAME : undefined,
     multiscale: args.multiscale,
     downsampleMethod: args.downsampleMethod as DownsampleMethod,
     pixelScaleUm: { x: numberFlag('--pixel-scale-x', args.pixelScaleX), y: numberFlag('--pixel-scale-y', args.pixelScaleY) },
@@ -243,8 +248,20 @@ function streamedLevels(plans: readonly unknown[], levels: number): number[] {
   return Array.from({ length: levels }, (_, level) => level).filter((level) => plans[level] !== undefined);
 }
 
-function isZarrRoot(dir: string): boolean {
-  return existsSync(path.join(dir, 'zarr.json')) || existsSync(path.join(dir, '.zgroup'));
+/** The OME-NGFF image name the demo gives its datasets: how a rerun knows a store is its own to replace. */
+const DEMO_NAME = 'zarr-stream demo';
+
+/** Whether the Zarr store at `dir` was written by the demo: its root OME metadata names the image DEMO_NAME. */
+function writtenByDemo(dir: string): boolean {
+  const read = (file: string): Record<string, any> | undefined => {
+    try {
+      return JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
+    } catch {
+      return undefined;
+    }
+  };
+  const multiscales = read('.zattrs')?.multiscales ?? read('zarr.json')?.attributes?.ome?.multiscales;
+  return Array.isArray(multiscales) && multiscales[0]?.name === DEMO_NAME;
 }
 
 function openSnippets(out: string, zarrVersion: 2 | 3): string[] {

@@ -74,6 +74,8 @@ export class ZarrSink extends Writable {
   private readonly writers = new Map<string, StoreWriter>();
   private readonly inflight = new Set<Promise<void>>();
   private waiting: ((error?: Error | null) => void) | undefined;
+  private starting: Promise<void> | undefined;
+  private opened = false;
   private chunks = 0;
   private bytes = 0;
   private chunkBytes = 0;
@@ -94,11 +96,8 @@ export class ZarrSink extends Writable {
     return { frames: this.levels.map((level) => level.visible), chunks: this.chunks, bytes: this.bytes, chunkBytes: this.chunkBytes };
   }
 
-  override _construct(callback: (error?: Error | null) => void): void {
-    this.start().then(() => callback(), callback);
-  }
-
-  override _write(message: SinkMessage, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+  override _write(message: SinkMessage, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (!this.opened) return void this.open().then(() => (this.destroyed ? callback() : this._write(message, encoding, callback)), callback);
     const operation = message.kind === 'chunk' ? this.writeChunk(message) : this.writePart(message);
     this.inflight.add(operation);
     const settled = (error?: Error): void => {
@@ -115,6 +114,7 @@ export class ZarrSink extends Writable {
   }
 
   override _final(callback: (error?: Error | null) => void): void {
+    if (!this.opened) return void this.open().then(() => (this.destroyed ? callback() : this._final(callback)), callback);
     this.finish().then(() => callback(), callback);
   }
 
@@ -125,11 +125,30 @@ export class ZarrSink extends Writable {
     Promise.allSettled(this.inflight)
       .then(() => Promise.allSettled(writers.map((writer) => writer.abort())))
       .then(() => Promise.allSettled(this.levels.map((level) => level.metadataWrite)))
+      .then(() => this.unlock().catch(() => undefined))
       .then(() => callback(error));
+  }
+
+  /**
+   * Opens the store when the first message arrives or the stream ends, not at construction: a chain that is built
+   * and never run touches nothing (Node would call _construct right away).
+   */
+  private open(): Promise<void> {
+    this.starting ??= this.start().then(() => {
+      this.opened = true;
+    });
+    return this.starting;
+  }
+
+  /** Releases the store's lock, once the start-up (which takes it) has settled. */
+  private async unlock(): Promise<void> {
+    await this.starting?.catch(() => undefined);
+    await this.store.unlock?.();
   }
 
   private async start(): Promise<void> {
     const { store } = this;
+    await store.lock?.();
     if (store.isEmpty && !(await store.isEmpty())) {
       if (!this.overwrite) throw new Error(`store ${store.description ?? ''} is not empty; pass overwrite: true (--overwrite) to replace it`.replace('  ', ' '));
       if (!store.clear) throw new Error(`store ${store.description ?? ''} is not empty and cannot be cleared`);
@@ -251,5 +270,6 @@ export class ZarrSink extends Writable {
     );
     // When the last row's own update already reported these counts, say nothing twice.
     if (changed) this.emit('progress', this.progress);
+    await this.unlock();
   }
 }

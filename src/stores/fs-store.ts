@@ -1,23 +1,48 @@
 /**
  * A store over a local directory. Every value is written under a temporary name beside its final one and renamed
- * into place, so a crash never leaves a torn file under a key.
+ * into place, so a crash never leaves a torn file under a key. With `durable` (the default) each value is fsynced
+ * before its rename and its directory after, so a value is on disk once its set() or commit() resolves: metadata
+ * written after that never claims what a power cut can take away.
+ *
+ * Constructing the store does no I/O: the root is resolved, locked and created when the store is first used.
  */
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, rm, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { validateKey } from './keys.js';
 import { failWithKey, withKey, type Store, type StoreWriter } from './store.js';
+import { DirSyncer } from './fs-durable.js';
+import { acquireLock, LOCK_FILE, releaseLock } from './fs-lock.js';
+import { clearZarrStore } from './fs-clear.js';
 import { byteLengthOf, type Bytes } from '../messages.js';
+import type { FileHandle } from 'node:fs/promises';
 
 let tempCounter = 0;
 
-export class FileSystemStore implements Store {
-  readonly root: string;
-  private readonly madeDirs = new Set<string>();
+export interface FileSystemStoreOptions {
+  /** fsync values and directories before a write resolves (default true); false for scratch data. */
+  durable?: boolean;
+}
 
-  constructor(root: string) {
+export class FileSystemStore implements Store {
+  /** The path as given; `root` is where it really is once the store has been used. */
+  readonly path: string;
+  readonly durable: boolean;
+  private realRoot: string | undefined;
+  private opening: Promise<string> | undefined;
+  /** Directories known to exist (and, when durable, to be on disk), by path. */
+  private readonly dirs = new Map<string, Promise<void>>();
+  private readonly syncer = new DirSyncer();
+  private lockFile: string | undefined;
+
+  constructor(root: string, options: FileSystemStoreOptions = {}) {
     if (typeof root !== 'string' || root.length === 0) throw new TypeError(`store path must be a non-empty string, got ${JSON.stringify(root)}`);
-    this.root = path.resolve(root);
+    this.path = root;
+    this.durable = options.durable ?? true;
+  }
+
+  /** The root directory: its real location once the store was used, until then the path as given, made absolute. */
+  get root(): string {
+    return this.realRoot ?? path.resolve(this.path);
   }
 
   get description(): string {
@@ -32,20 +57,48 @@ export class FileSystemStore implements Store {
     return file;
   }
 
+  /**
+   * Resolves the root once, as the OS resolves the path (`link/../x.zarr` is the parent of link's target, not
+   * `./x.zarr`), so the checks and the writes concern the same directory.
+   */
+  private open(): Promise<string> {
+    this.opening ??= realLocation(this.path).then(async (root) => {
+      const info = await stat(root).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return undefined;
+        throw error;
+      });
+      if (info && !info.isDirectory()) throw new Error(`store path ${root} exists and is not a directory`);
+      this.realRoot = root;
+      return root;
+    });
+    return this.opening;
+  }
+
   async set(key: string, value: Uint8Array): Promise<void> {
+    validateKey(key);
+    await this.open();
     const file = this.resolve(key);
-    await this.ensureDir(path.dirname(file));
+    await this.ensureDir(path.dirname(file)).catch(failWithKey(key));
     const temp = tempName(file);
     try {
-      await writeFile(temp, value);
+      const fh = await open(temp, 'w');
+      try {
+        await fh.writeFile(value);
+        if (this.durable) await fh.datasync();
+      } finally {
+        await fh.close();
+      }
       await rename(temp, file);
     } catch (error) {
       await unlink(temp).catch(() => undefined);
       throw withKey(error, key);
     }
+    if (this.durable) await this.syncer.sync(path.dirname(file)).catch(failWithKey(key));
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
+    validateKey(key);
+    await this.open();
     try {
       return await readFile(this.resolve(key));
     } catch (error) {
@@ -55,63 +108,119 @@ export class FileSystemStore implements Store {
   }
 
   createWriter(key: string): StoreWriter {
-    const file = this.resolve(key);
-    return new FileWriter(key, file, this.ensureDir(path.dirname(file)));
+    validateKey(key);
+    const file = this.open().then(async () => {
+      const target = this.resolve(key);
+      await this.ensureDir(path.dirname(target));
+      return target;
+    });
+    return new FileWriter(key, file, this.durable ? (dir) => this.syncer.sync(dir) : undefined);
   }
 
+  /** True when the root does not exist or holds nothing but our lock file. */
   async isEmpty(): Promise<boolean> {
-    return FileSystemStore.isEmptySync(this.root);
-  }
-
-  async clear(): Promise<void> {
-    const entries = await readdir(this.root).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return [] as string[];
+    const root = await this.open();
+    const entries = await readdir(root).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return [];
       throw error;
     });
-    await Promise.all(entries.map((entry) => rm(path.join(this.root, entry), { recursive: true, force: true })));
-    this.madeDirs.clear();
+    return entries.every((entry) => entry === LOCK_FILE);
   }
 
-  /** True when `root` does not exist or is an empty directory; throws when it is a file. Synchronous so callers can refuse bad input before any stream starts. */
-  static isEmptySync(root: string): boolean {
-    let info;
+  /** Removes a Zarr store's keys and our temporaries; refuses (throws) when the root holds anything else. */
+  async clear(): Promise<void> {
+    const root = await this.open();
+    if (!(await this.isEmpty())) await clearZarrStore(root, new Set([LOCK_FILE]));
+    this.dirs.clear();
+    if (this.durable) await this.syncer.sync(root);
+  }
+
+  /** Takes the store's lock (creating the root): a second writer, in this process or another, fails. */
+  async lock(): Promise<void> {
+    const root = await this.open();
+    if (this.lockFile) return;
+    await this.ensureDir(root);
+    this.lockFile = await acquireLock(root);
+  }
+
+  async unlock(): Promise<void> {
+    const file = this.lockFile;
+    if (!file) return;
+    this.lockFile = undefined;
+    await releaseLock(file);
+  }
+
+  /**
+   * Creates `dir` (its parents first); resolves once it exists and, when durable, its entry in its parent is on
+   * disk. Memoized, so a chunk never waits only for a sibling's mkdir while that one's parent fsync is pending.
+   */
+  private ensureDir(dir: string): Promise<void> {
+    let ready = this.dirs.get(dir);
+    if (!ready) {
+      ready = this.makeDir(dir);
+      this.dirs.set(dir, ready);
+      ready.catch(() => this.dirs.delete(dir));
+    }
+    return ready;
+  }
+
+  private async makeDir(dir: string): Promise<void> {
+    const parent = path.dirname(dir);
+    if (dir === this.root || parent === dir) {
+      const first = await mkdir(dir, { recursive: true });
+      // Each directory mkdir made is an entry in its parent, outside the root or not.
+      if (first && this.durable) {
+        for (let made = dir; ; made = path.dirname(made)) {
+          await this.syncer.sync(path.dirname(made));
+          if (made === first) break;
+        }
+      }
+      return;
+    }
+    await this.ensureDir(parent);
     try {
-      info = statSync(root);
+      await mkdir(dir);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return;
       throw error;
     }
-    if (!info.isDirectory()) throw new Error(`store path ${root} exists and is not a directory`);
-    return readdirSync(root).length === 0;
+    if (this.durable) await this.syncer.sync(parent);
   }
+}
 
-  /** Creates the root now (synchronously), e.g. to claim it before streaming starts. */
-  ensureRootSync(): void {
-    mkdirSync(this.root, { recursive: true });
-    this.madeDirs.add(this.root);
+/** `p` as the OS resolves it: the real path of its longest existing ancestor, then the rest as given. */
+async function realLocation(p: string): Promise<string> {
+  try {
+    return await realpath(p);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-
-  private async ensureDir(dir: string): Promise<void> {
-    if (this.madeDirs.has(dir)) return;
-    await mkdir(dir, { recursive: true });
-    this.madeDirs.add(dir);
-  }
+  const parent = path.dirname(p);
+  if (parent === p) return path.resolve(p);
+  const base = path.basename(p);
+  // A missing parent: nothing below it can be a symlink, so the rest resolves lexically.
+  return base === '..' || base === '.' ? path.resolve(p) : path.join(await realLocation(parent), base);
 }
 
 /** Appends land at positions assigned when append() is called, so concurrent appends need no queue. */
 class FileWriter implements StoreWriter {
-  private readonly temp: string;
+  private temp: string | undefined;
+  private file: string | undefined;
   private readonly handle: Promise<FileHandle>;
   private readonly pending = new Set<Promise<unknown>>();
   private position = 0;
 
   constructor(
     private readonly key: string,
-    private readonly file: string,
-    dirReady: Promise<void>,
+    target: Promise<string>,
+    /** fsyncs a directory; given when the store is durable. */
+    private readonly syncDir: ((dir: string) => Promise<void>) | undefined,
   ) {
-    this.temp = tempName(file);
-    this.handle = dirReady.then(() => open(this.temp, 'w'));
+    this.handle = target.then((file) => {
+      this.file = file;
+      this.temp = tempName(file);
+      return open(this.temp, 'w');
+    });
     // An open failure surfaces through append/commit; don't let it also be unhandled.
     this.handle.catch(() => undefined);
   }
@@ -145,20 +254,23 @@ class FileWriter implements StoreWriter {
       const fh = await this.handle;
       // Extending with truncate writes zeros (the fill value) without touching them in memory.
       if (totalBytes !== undefined && totalBytes > this.position) await fh.truncate(totalBytes);
+      if (this.syncDir) await fh.datasync();
       await fh.close();
-      await rename(this.temp, this.file);
+      await rename(this.temp!, this.file!);
     } catch (error) {
       // A failed append or commit must not leave the temporary file behind.
       await this.abort();
       throw withKey(error, this.key);
     }
+    // The value is under its key; it is durable once its directory entry is.
+    if (this.syncDir) await this.syncDir(path.dirname(this.file!)).catch(failWithKey(this.key));
   }
 
   async abort(): Promise<void> {
     await Promise.allSettled(this.pending);
     const fh = await this.handle.catch(() => undefined);
     await fh?.close().catch(() => undefined);
-    await unlink(this.temp).catch(() => undefined);
+    if (this.temp) await unlink(this.temp).catch(() => undefined);
   }
 }
 
