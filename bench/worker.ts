@@ -1,7 +1,7 @@
 /**
  * One timed write in a fresh process, so that each writer's peak RSS is its own. Frames are loaded into memory
  * before the clock starts (as in the reference runs); the clock stops once the data and metadata are written.
- * Usage: node dist/bench/worker.js <system> <workload> <zarrVersion> <engine> <framesFile> <outDir>
+ * Usage: node dist/bench/worker.js <system> <workload> <zarrVersion> <engine> <framesFile> <outDir> [durable|not-durable]
  */
 import { open, writeFile, mkdir, readdir, stat } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
@@ -32,7 +32,7 @@ async function baseline(all: Uint8Array, out: string): Promise<void> {
   await fh.close();
 }
 
-async function zarrStream(w: Workload, version: 2 | 3, engine: EngineName, frames: Uint16Array[], out: string): Promise<void> {
+async function zarrStream(w: Workload, version: 2 | 3, engine: EngineName, frames: Uint16Array[], out: string, durable: boolean): Promise<void> {
   await pipeline(
     Readable.from(frames, { objectMode: true }),
     ...zarrTransforms({
@@ -45,6 +45,7 @@ async function zarrStream(w: Workload, version: 2 | 3, engine: EngineName, frame
       compression: w.codec ? { codec: w.codec.cname, clevel: w.codec.clevel, shuffle: w.codec.shuffle } : 'none',
       engine: w.codec ? engine : undefined,
       multiscale: w.multiscale ?? false,
+      durable,
     }),
   );
 }
@@ -102,7 +103,7 @@ function metadataCodecs(w: Workload): CodecMetadata {
 }
 
 async function main(): Promise<void> {
-  const [system, workloadName, versionText, engineText, framesFile, out] = process.argv.slice(2) as [System, string, string, string, string, string];
+  const [system, workloadName, versionText, engineText, framesFile, out, durability] = process.argv.slice(2) as [System, string, string, string, string, string, string];
   const w = WORKLOADS[workloadName];
   if (!w) throw new Error(`unknown workload ${workloadName}`);
   const version = Number(versionText) as 2 | 3;
@@ -114,7 +115,7 @@ async function main(): Promise<void> {
   const rssBefore = process.memoryUsage().rss;
   const started = performance.now();
   if (system === 'baseline') await baseline(all, out);
-  else if (system === 'zarr-stream') await zarrStream(w, version, engineText as EngineName, frames, out);
+  else if (system === 'zarr-stream') await zarrStream(w, version, engineText as EngineName, frames, out, durability !== 'not-durable');
   else await zarrita(w, version, all, out);
   const seconds = (performance.now() - started) / 1000;
   const peakRss = process.resourceUsage().maxRSS * 1024;

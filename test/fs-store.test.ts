@@ -5,6 +5,7 @@ import path from 'node:path';
 import { FileSystemStore } from '../src/stores/fs-store.js';
 import { MemoryStore } from '../src/stores/memory-store.js';
 import { bufferingWriter } from '../src/stores/store.js';
+import { DirSyncer } from '../src/stores/fs-durable.js';
 import { tempDir } from './helpers/frames.js';
 
 test('set, get and a streamed writer that pads with zeros', async (t) => {
@@ -88,4 +89,17 @@ test('isEmpty: a missing or empty directory (or one holding only the lock) is em
   await writeFile(path.join(root, 'f'), 'x');
   t.false(await store.isEmpty());
   await t.throwsAsync(new FileSystemStore(path.join(root, 'f')).isEmpty(), { message: /exists and is not a directory/ });
+});
+
+test('DirSyncer: requests made before a directory fsync starts share it; later ones get a fresh one', async (t) => {
+  const dir = await tempDir();
+  const syncer = new DirSyncer();
+  const first = syncer.sync(dir);
+  t.is(syncer.sync(dir), first, 'not started yet: shared');
+  await new Promise((resolve) => setImmediate(resolve));
+  const second = syncer.sync(dir);
+  t.not(second, first, 'the first has started: a rename after it needs another fsync');
+  t.is(syncer.sync(dir), second);
+  await Promise.all([first, second]);
+  await t.throwsAsync(syncer.sync(path.join(dir, 'missing')), { code: 'ENOENT' });
 });

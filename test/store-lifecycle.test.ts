@@ -12,7 +12,8 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { sinkOf, zarrTransforms } from '../src/zarr-transforms.js';
-import type { ZarrStreamOptions } from '../src/options.js';
+import { OptionError, type ZarrStreamOptions } from '../src/options.js';
+import { FileSystemStore } from '../src/stores/fs-store.js';
 import type { DType } from '../src/dtype.js';
 import { firstDifference, makeFrames, source, tempDir } from './helpers/frames.js';
 import { openWithZarrita, readWithZarrita } from './helpers/readers.js';
@@ -200,4 +201,14 @@ test('the lock file is removed after a failed write too, and readers ignore it w
   t.deepEqual((await listing(dir)).filter((file) => file.endsWith('.partial')), []);
   await writeFile(path.join(dir, LOCK), JSON.stringify({ pid: process.pid, host: os.hostname() }));
   t.deepEqual((await openWithZarrita(dir)).shape.slice(1), [1, 8, 16]);
+});
+
+test('durable is on by default, off with durable: false or --no-durable, and must be a boolean', async (t) => {
+  t.true((sinkOf(zarrTransforms({ ...OPTIONS, store: 'never.zarr' })).store as FileSystemStore).durable);
+  t.false((sinkOf(zarrTransforms({ ...OPTIONS, store: 'never.zarr', durable: false })).store as FileSystemStore).durable);
+  t.throws(() => zarrTransforms({ ...OPTIONS, store: 'never.zarr', durable: 'no' as never }), { instanceOf: OptionError, message: /durable must be true or false, got "no"/ });
+  const out = path.join(await tempDir(), 'scratch.zarr');
+  const run = await cli(['write', out, '--frames', '3', '--width', '8', '--height', '8', '--no-durable']);
+  t.is(run.code, 0, run.stderr);
+  t.deepEqual((await readWithZarrita(out)).shape, [3, 1, 8, 8]);
 });
