@@ -181,6 +181,11 @@ test('a stale lock of a dead process is reported, not broken, and the store is l
   await t.throwsAsync(write(dir, 2, { overwrite: true }), { message: new RegExp(`stale lock .*${LOCK}.*pid ${dead.pid} .*no longer running.*remove`) });
   t.deepEqual(await listing(dir), before);
   t.is(await readFile(path.join(dir, LOCK), 'utf8'), lock);
+  // After a restart the pid may name some other process: the boot id tells (on Linux).
+  if (existsSync('/proc/sys/kernel/random/boot_id')) {
+    await writeFile(path.join(dir, LOCK), JSON.stringify({ pid: process.pid, host: os.hostname(), started: '2026-01-01T00:00:00Z', boot: 'an-earlier-boot' }));
+    await t.throwsAsync(write(dir, 2, { overwrite: true }), { message: /stale lock .*which ran before this machine restarted/ });
+  }
 });
 
 test('the lock file is removed after a failed write too, and readers ignore it while it is there', async (t) => {

@@ -14,12 +14,19 @@ interface Holder {
   pid: number;
   host: string;
   started: string;
+  /** Linux's boot id: after a restart (a power cut) the pid may name some other process, so it tells us more. */
+  boot?: string;
+}
+
+/** This boot's id on Linux, else undefined. */
+async function bootId(): Promise<string | undefined> {
+  return (await readFile('/proc/sys/kernel/random/boot_id', 'utf8').catch(() => undefined))?.trim();
 }
 
 /** Creates the lock file in `root` (which must exist); returns its path. */
 export async function acquireLock(root: string): Promise<string> {
   const file = path.join(root, LOCK_FILE);
-  const holder: Holder = { pid: process.pid, host: os.hostname(), started: new Date().toISOString() };
+  const holder: Holder = { pid: process.pid, host: os.hostname(), started: new Date().toISOString(), boot: await bootId() };
   try {
     await writeFile(file, JSON.stringify(holder) + '\n', { flag: 'wx' });
   } catch (error) {
@@ -43,8 +50,10 @@ async function lockedError(root: string, file: string): Promise<Error> {
     return new Error(`store ${root} is locked by another writer: ${file} exists (unreadable: ${(error as Error).message}); if no writer uses the store, remove it`);
   }
   const who = `pid ${holder.pid} on host ${holder.host}${holder.started ? `, since ${holder.started}` : ''}`;
-  if (holder.host === os.hostname() && typeof holder.pid === 'number' && !isRunning(holder.pid)) {
-    return new Error(`store ${root} has a stale lock ${file}: ${who}, which is no longer running; if no other writer uses the store, remove ${file} and retry`);
+  if (holder.host === os.hostname() && typeof holder.pid === 'number') {
+    const boot = await bootId();
+    const gone = holder.boot !== undefined && boot !== undefined && holder.boot !== boot ? 'which ran before this machine restarted' : !isRunning(holder.pid) ? 'which is no longer running' : undefined;
+    if (gone) return new Error(`store ${root} has a stale lock ${file}: ${who}, ${gone}; if no other writer uses the store, remove ${file} and retry`);
   }
   return new Error(`store ${root} is locked by another writer: ${file} names ${who}`);
 }
