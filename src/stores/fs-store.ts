@@ -18,6 +18,9 @@ import type { FileHandle } from 'node:fs/promises';
 
 let tempCounter = 0;
 
+/** A durable writer starts flushing its file every this many appended bytes (see FileWriter.syncEarly). */
+const EARLY_SYNC_BYTES = 8 * 2 ** 20;
+
 export interface FileSystemStoreOptions {
   /** fsync values and directories before a write resolves (default true); false for scratch data. */
   durable?: boolean;
@@ -209,6 +212,9 @@ class FileWriter implements StoreWriter {
   private readonly handle: Promise<FileHandle>;
   private readonly pending = new Set<Promise<unknown>>();
   private position = 0;
+  /** Bytes appended when the last early flush started, and that flush while it runs (durable only). */
+  private syncedTo = 0;
+  private syncing: Promise<void> | undefined;
 
   constructor(
     private readonly key: string,
@@ -228,7 +234,24 @@ class FileWriter implements StoreWriter {
   append(data: Bytes): Promise<void> {
     const at = this.position;
     this.position += byteLengthOf(data);
-    return this.track(this.handle.then((fh) => writeAllAt(fh, data, at)).catch(failWithKey(this.key)));
+    const write = this.track(this.handle.then((fh) => writeAllAt(fh, data, at)).catch(failWithKey(this.key)));
+    if (this.syncDir && this.position - this.syncedTo >= EARLY_SYNC_BYTES && !this.syncing) this.syncEarly(write);
+    return write;
+  }
+
+  /**
+   * Starts flushing what was appended so far while the value is still being written, so that commit's fdatasync
+   * finds little left to write: the disk works while the frames arrive instead of all at once at the end of a row
+   * (the kernel's own writeback would start only past its dirty threshold, gigabytes on a large machine).
+   */
+  private syncEarly(after: Promise<void>): void {
+    this.syncedTo = this.position;
+    const sync = after.then(() => this.handle).then((fh) => fh.datasync());
+    this.syncing = sync;
+    const settled = (): void => void (this.syncing = undefined);
+    sync.then(settled, settled);
+    // A failed flush fails the commit (it waits for every tracked operation).
+    this.track(sync.catch(failWithKey(this.key)));
   }
 
   async overwrite(offset: number, data: Uint8Array): Promise<void> {
