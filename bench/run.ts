@@ -58,14 +58,14 @@ async function framesFile(w: Workload): Promise<string> {
   return file;
 }
 
-async function sample(system: string, w: Workload, version: number, engine: string, frames: string): Promise<Sample> {
+async function sample(system: string, w: Workload, version: number, engine: string, frames: string, durable: boolean): Promise<Sample> {
   const workload = Object.keys(WORKLOADS).find((k) => WORKLOADS[k] === w)!;
-  const out = path.join(scratch, `out-${system}-v${version}-${engine}`);
+  const out = path.join(scratch, `out-${system}-v${version}-${engine}${durable ? '' : '-nd'}`);
   await rm(out, { recursive: true, force: true });
   // Every write starts with no dirty pages pending from the one before, so none pays for another's writeback.
   await run('sync');
   const worker = path.join(here, 'worker.js');
-  const { stdout } = await run(process.execPath, ['--expose-gc', '--max-old-space-size=8192', worker, system, workload, String(version), engine, frames, out], {
+  const { stdout } = await run(process.execPath, ['--expose-gc', '--max-old-space-size=8192', worker, system, workload, String(version), engine, frames, out, durable ? 'durable' : 'not-durable'], {
     maxBuffer: 1 << 20,
   });
   await rm(out, { recursive: true, force: true });
@@ -85,23 +85,25 @@ async function main(): Promise<void> {
   const frames = await framesFile(w);
   // Compressed workloads run zarr-stream once per engine: the native c-blosc addon (when built) and WebAssembly.
   const engines = w.codec ? (nativeEngineAvailable() ? ['native', 'wasm'] : ['wasm']) : ['-'];
-  // [label, system, zarr version, engine, workload]: a workload with a reference (W4: W2, the same without the
-  // pyramid) also writes that, with each engine, so their ratio is measured round by round.
-  const systems: Array<[string, string, number, string, Workload]> = [['baseline', 'baseline', 0, '-', w]];
+  // [label, system, zarr version, engine, workload, durable]: a workload with a reference (W4: W2, the same without
+  // the pyramid) also writes that, with each engine, so their ratio is measured round by round. zarr-stream's first
+  // engine also writes with durable: false, so the cost of the fsyncs is a per-round ratio too.
+  const systems: Array<[string, string, number, string, Workload, boolean]> = [['baseline', 'baseline', 0, '-', w, false]];
   const reference = w.reference ? WORKLOADS[w.reference]! : undefined;
   for (const v of w.zarrVersions) {
     for (const engine of engines) {
       const label = `zarr-stream v${v}${engine === '-' ? '' : ` ${engine}`}`;
-      systems.push([label, 'zarr-stream', v, engine, w]);
-      if (frameCopy) systems.push([`${label} (copy)`, 'zarr-stream-copy', v, engine, w]);
-      if (reference) systems.push([`${label} (${w.reference})`, 'zarr-stream', v, engine, reference]);
+      systems.push([label, 'zarr-stream', v, engine, w, true]);
+      if (frameCopy) systems.push([`${label} (copy)`, 'zarr-stream-copy', v, engine, w, true]);
+      if (engine === engines[0]) systems.push([`${label} not durable`, 'zarr-stream', v, engine, w, false]);
+      if (reference) systems.push([`${label} (${w.reference})`, 'zarr-stream', v, engine, reference, true]);
     }
-    systems.push([`zarrita.js v${v}`, 'zarrita', v, '-', w]);
+    systems.push([`zarrita.js v${v}`, 'zarrita', v, '-', w, false]);
   }
   const samples = new Map<string, Sample[]>(systems.map(([label]) => [label, []]));
   for (let round = 0; round < runs; round++) {
-    for (const [label, system, version, engine, workload] of systems) {
-      const s = await sample(system, workload, version, engine, frames);
+    for (const [label, system, version, engine, workload, durable] of systems) {
+      const s = await sample(system, workload, version, engine, frames, durable);
       samples.get(label)!.push(s);
       if (!json) process.stderr.write(`round ${round + 1}/${runs} ${label}: ${((s.bytes / 1e6) / s.seconds).toFixed(0)} MB/s\n`);
     }
@@ -121,9 +123,10 @@ async function main(): Promise<void> {
     };
   });
   const ratios = systems
-    .filter(([, system, , , workload]) => system === 'zarr-stream' && workload === w)
+    .filter(([, system, , , workload, durable]) => system === 'zarr-stream' && workload === w && durable)
     .map(([label, , v]) => {
       const ours = samples.get(label)!;
+      const notDurable = samples.get(`${label} not durable`);
       return {
         label,
         vsBaseline: median(ours.map((s, i) => rate(s) / rate(samples.get('baseline')![i]!))),
@@ -135,6 +138,8 @@ async function main(): Promise<void> {
         vsReference: reference ? median(ours.map((s, i) => s.seconds / samples.get(`${label} (${w.reference})`)![i]!.seconds)) : undefined,
         // frameOwnership 'copy' over 'transfer', per round: the cost of copying each frame as it enters.
         vsTransfer: frameCopy ? median(samples.get(`${label} (copy)`)!.map((s, i) => s.seconds / ours[i]!.seconds)) : undefined,
+        // The cost of durability: this write's time over the same write without fsyncs, per round.
+        durableCost: notDurable ? median(ours.map((s, i) => s.seconds / notDurable[i]!.seconds)) : undefined,
       };
     });
   if (json) {
@@ -153,7 +158,8 @@ async function main(): Promise<void> {
       `${r.label}: ${r.vsBaseline.toFixed(2)}x the disk baseline, ${r.vsZarrita.toFixed(2)}x zarrita.js (per-round ratios, median); ` +
         `${r.vsBestBaseline.toFixed(2)}x the baseline's best run` +
         (r.vsReference === undefined ? '' : `; takes ${r.vsReference.toFixed(2)}x the time of ${w.reference} (per round, median)`) +
-        (r.vsTransfer === undefined ? '' : `; with frameOwnership 'copy' it takes ${r.vsTransfer.toFixed(2)}x the time (per round, median)`),
+        (r.vsTransfer === undefined ? '' : `; with frameOwnership 'copy' it takes ${r.vsTransfer.toFixed(2)}x the time (per round, median)`) +
+        (r.durableCost === undefined ? '' : `; durable takes ${r.durableCost.toFixed(2)}x the time of not durable (per round, median)`),
     );
   }
 }

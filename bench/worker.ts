@@ -1,7 +1,7 @@
 /**
  * One timed write in a fresh process, so that each writer's peak RSS is its own. Frames are loaded into memory
  * before the clock starts (as in the reference runs); the clock stops once the data and metadata are written.
- * Usage: node dist/bench/worker.js <system> <workload> <zarrVersion> <engine> <framesFile> <outDir>
+ * Usage: node dist/bench/worker.js <system> <workload> <zarrVersion> <engine> <framesFile> <outDir> [durable|not-durable]
  */
 import { open, writeFile, mkdir, readdir, stat } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
@@ -35,7 +35,7 @@ async function baseline(all: Uint8Array, out: string): Promise<void> {
   await fh.close();
 }
 
-function zarrStreamOptions(w: Workload, version: 2 | 3, engine: EngineName, out: string, frameOwnership: FrameOwnership): ZarrStreamOptions {
+function zarrStreamOptions(w: Workload, version: 2 | 3, engine: EngineName, out: string, frameOwnership: FrameOwnership, durable = true): ZarrStreamOptions {
   return {
     store: out,
     zarrVersion: version,
@@ -47,11 +47,12 @@ function zarrStreamOptions(w: Workload, version: 2 | 3, engine: EngineName, out:
     engine: w.codec ? engine : undefined,
     multiscale: w.multiscale ?? false,
     frameOwnership,
+    durable,
   };
 }
 
-async function zarrStream(w: Workload, version: 2 | 3, engine: EngineName, frames: Uint16Array[], out: string, frameOwnership: FrameOwnership): Promise<void> {
-  await pipeline(Readable.from(frames, { objectMode: true }), ...zarrTransforms(zarrStreamOptions(w, version, engine, out, frameOwnership)));
+async function zarrStream(w: Workload, version: 2 | 3, engine: EngineName, frames: Uint16Array[], out: string, frameOwnership: FrameOwnership, durable: boolean): Promise<void> {
+  await pipeline(Readable.from(frames, { objectMode: true }), ...zarrTransforms(zarrStreamOptions(w, version, engine, out, frameOwnership, durable)));
 }
 
 /** Bytes stored under `dir`: the compressed size, for ratios. */
@@ -107,7 +108,7 @@ function metadataCodecs(w: Workload): CodecMetadata {
 }
 
 async function main(): Promise<void> {
-  const [system, workloadName, versionText, engineText, framesFile, out] = process.argv.slice(2) as [System, string, string, string, string, string];
+  const [system, workloadName, versionText, engineText, framesFile, out, durability] = process.argv.slice(2) as [System, string, string, string, string, string, string];
   const w = WORKLOADS[workloadName];
   if (!w) throw new Error(`unknown workload ${workloadName}`);
   const version = Number(versionText) as 2 | 3;
@@ -119,7 +120,7 @@ async function main(): Promise<void> {
   const rssBefore = process.memoryUsage().rss;
   const started = performance.now();
   if (system === 'baseline') await baseline(all, out);
-  else if (system === 'zarr-stream' || system === 'zarr-stream-copy') await zarrStream(w, version, engineText as EngineName, frames, out, system === 'zarr-stream' ? 'transfer' : 'copy');
+  else if (system === 'zarr-stream' || system === 'zarr-stream-copy') await zarrStream(w, version, engineText as EngineName, frames, out, system === 'zarr-stream' ? 'transfer' : 'copy', durability !== 'not-durable');
   else await zarrita(w, version, all, out);
   const seconds = (performance.now() - started) / 1000;
   const peakRss = process.resourceUsage().maxRSS * 1024;

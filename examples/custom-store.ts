@@ -1,7 +1,8 @@
 /**
  * A minimal custom Store: it logs every key it is asked to write and forwards to a FileSystemStore.
  * Only set() and get() are required; createWriter() lets raw chunks stream to disk in parts instead of being
- * gathered in memory first, and isEmpty()/clear() let zarrTransforms() refuse or replace a non-empty store.
+ * gathered in memory first, isEmpty()/clear() let zarrTransforms() refuse or replace a non-empty store, and
+ * lock()/unlock() keep a second writer out.
  *
  *   node dist/examples/custom-store.js <out.zarr>
  */
@@ -51,6 +52,14 @@ class LoggingStore implements Store {
 
   clear(): Promise<void> {
     return this.inner.clear();
+  }
+
+  lock(): Promise<void> {
+    return this.inner.lock();
+  }
+
+  unlock(): Promise<void> {
+    return this.inner.unlock();
   }
 
   private log(key: string, bytes: number): void {

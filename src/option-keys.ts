@@ -35,6 +35,7 @@ export const OPTION_KEYS = {
   name: true,
   maxMemory: true,
   frameOwnership: true,
+  durable: true,
 } as const satisfies KeyTable<ZarrStreamOptions>;
 
 /** Throws an OptionError for a key that is not an option, naming its dotted path and the closest known key. */

@@ -65,8 +65,17 @@ export interface ZarrStreamOptions {
   /** Planes (channels) per frame; default 1. */
   planes?: number;
   chunking?: ChunkingOptions;
-  /** Replace a non-empty store's contents. Default false: a non-empty store is an error. */
+  /**
+   * Replace a Zarr store's contents. Default false: a non-empty store is an error. Only a Zarr store is replaced
+   * (root metadata present), and only its Zarr keys are removed: anything else there is refused, named.
+   */
   overwrite?: boolean;
+  /**
+   * For a directory path: fsync each chunk and metadata file before it is renamed into place, and its directory
+   * after, so the metadata never claims what a power cut can take away (docs/reliability.md). Default true; false
+   * for scratch data. A custom Store decides its own durability.
+   */
+  durable?: boolean;
   /** Called with each adjustment made to the options (also emitted as 'warning' on the sink). */
   onWarning?: (message: string) => void;
   /**
@@ -120,6 +129,7 @@ export interface ResolvedOptions {
   streamBlocks: boolean;
   overwrite: boolean;
   frameOwnership: FrameOwnership;
+  durable: boolean;
   warnings: string[];
   /** Peak memory allowed (bytes), and what the write is estimated to need (estimateMemory). */
   maxMemory: number;
@@ -246,6 +256,7 @@ function resolveWithoutLimits(options: ZarrStreamOptions): ResolvedOptions {
     throw new OptionError(field, value, `small enough that a chunk stays below 2 GiB (chunk would be ${layout.chunkBytes} bytes)`);
   }
   if (options.overwrite !== undefined && typeof options.overwrite !== 'boolean') throw new OptionError('overwrite', options.overwrite, 'true or false');
+  if (options.durable !== undefined && typeof options.durable !== 'boolean') throw new OptionError('durable', options.durable, 'true or false');
   if (options.onWarning !== undefined && typeof options.onWarning !== 'function') throw new OptionError('onWarning', options.onWarning, 'a function');
   const blosc = compression && layouts.map(() => ({ ...compression, typesize: bytesPerPixel(options.dtype!) }));
   const streamBlocks = resolveStreamBlocks(options.compression);
@@ -269,6 +280,7 @@ function resolveWithoutLimits(options: ZarrStreamOptions): ResolvedOptions {
     name,
     overwrite: options.overwrite ?? false,
     frameOwnership,
+    durable: options.durable ?? true,
     warnings,
     blosc,
     engine,

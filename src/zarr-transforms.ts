@@ -1,8 +1,7 @@
 /** zarrTransforms(): the whole chain for `pipeline(source, ...zarrTransforms(options))`. */
-import { resolveOptions, OptionError, type ResolvedOptions, type ZarrStreamOptions } from './options.js';
+import { resolveOptions, type ResolvedOptions, type ZarrStreamOptions } from './options.js';
 import { omeAttributesV2, omeAttributesV3 } from './metadata/ome.js';
 import { FileSystemStore } from './stores/fs-store.js';
-import type { Store } from './stores/store.js';
 import { ChunkAccumulator, type AccumulateMode } from './transforms/chunk-accumulator.js';
 import { BloscCompressor } from './transforms/blosc-compressor.js';
 import { Downsampler } from './transforms/downsampler.js';
@@ -28,7 +27,8 @@ export function sinkOf(chain: ZarrChain): ZarrSink {
  */
 export function zarrTransforms(options: ZarrStreamOptions): ZarrChain {
   const resolved = resolveOptions(options);
-  const store = openStore(resolved.store, resolved.overwrite);
+  // A path becomes a FileSystemStore, which touches the disk only once the stream runs (the sink opens it).
+  const store = typeof resolved.store === 'string' ? new FileSystemStore(resolved.store, { durable: resolved.durable }) : resolved.store;
   const { layouts } = resolved;
   const splitter = new TileSplitter({ layouts });
   // Without a codec nothing needs a whole chunk: raw chunks stream to the store tile by tile.
@@ -77,17 +77,4 @@ export function zarrTransforms(options: ZarrStreamOptions): ZarrChain {
 function rootAttributes(resolved: ResolvedOptions): Record<string, unknown> {
   const ome = { levels: resolved.layouts.length, pixelScaleUm: resolved.pixelScaleUm, method: resolved.downsampleMethod, name: resolved.name };
   return { ...(resolved.zarrVersion === 2 ? omeAttributesV2(ome) : omeAttributesV3(ome)) };
-}
-
-/** A path becomes a FileSystemStore; a non-empty directory is refused now, before any stream runs. */
-function openStore(store: string | Store, overwrite: boolean): Store {
-  if (typeof store !== 'string') return store;
-  let empty: boolean;
-  try {
-    empty = FileSystemStore.isEmptySync(store);
-  } catch (error) {
-    throw new OptionError('store', store, `a directory path (${(error as Error).message})`);
-  }
-  if (!empty && !overwrite) throw new OptionError('store', store, 'an empty or new directory, or overwrite: true');
-  return new FileSystemStore(store);
 }

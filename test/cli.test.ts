@@ -163,8 +163,8 @@ test('write refuses a non-empty directory without --overwrite', async (t) => {
   const out = path.join(dir, 'twice.zarr');
   t.is((await cli(['write', out, '--frames', '1', '--width', '8', '--height', '8'])).code, 0);
   const again = await cli(['write', out, '--frames', '1', '--width', '8', '--height', '8']);
-  t.is(again.code, 2);
-  t.regex(again.stderr, /<out> must be an empty or new directory, or --overwrite/);
+  t.is(again.code, 1);
+  t.regex(again.stderr, /store .*twice\.zarr is not empty; pass overwrite: true \(--overwrite\) to replace it/);
   t.is((await cli(['write', out, '--frames', '2', '--width', '8', '--height', '8', '--overwrite'])).code, 0);
   t.deepEqual((await readWithZarrita(out)).shape, [2, 1, 8, 8]);
 });

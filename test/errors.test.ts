@@ -40,21 +40,19 @@ for (const [field, patch, message] of BAD_OPTIONS) {
   });
 }
 
-test('a non-empty directory is refused without overwrite, and left as it was', async (t) => {
+test('a non-empty directory is refused without overwrite (by the running pipeline), and left as it was', async (t) => {
   const dir = await tempDir();
   await writeFile(path.join(dir, 'precious.txt'), 'keep me');
-  const error = t.throws(() => zarrTransforms({ ...GOOD, store: dir }), { instanceOf: OptionError });
-  t.regex(error!.message, /store must be an empty or new directory, or overwrite: true, got ".*"/);
+  await t.throwsAsync(pipeline(source([]), ...zarrTransforms({ ...GOOD, store: dir })), { message: /store .* is not empty; pass overwrite: true/ });
   t.deepEqual(await readdir(dir), ['precious.txt']);
 });
 
-test('overwrite: true replaces what the directory held', async (t) => {
+test('overwrite: true replaces what a Zarr store held', async (t) => {
   const dir = await tempDir();
-  await mkdir(path.join(dir, 'old'));
-  await writeFile(path.join(dir, 'old', 'file'), 'stale');
+  await pipeline(source(makeFrames(5, 16, 8, 1, 'uint16').frames), ...zarrTransforms({ ...GOOD, store: dir, zarrVersion: 2 }));
   const { frames, bytes } = makeFrames(3, 16, 8, 1, 'uint16');
   await pipeline(source(frames), ...zarrTransforms({ ...GOOD, store: dir, overwrite: true }));
-  t.false(existsSync(path.join(dir, 'old')));
+  t.false(existsSync(path.join(dir, '.zgroup')));
   t.is(firstDifference((await readWithZarrita(dir)).bytes, bytes), -1);
 });
 
@@ -94,6 +92,7 @@ test('an error in the middle of a stream leaves the completed chunk rows readabl
       while (sink.progress.frames[0]! < 6) await new Promise((resolve) => setTimeout(resolve, 5));
       throw new Error('camera unplugged');
     }
+    // The store is final when pipeline() rejects (issue 9, defect 5): read it right away.
     await t.throwsAsync(pipeline(failing(), ...chain), { message: 'camera unplugged' });
     const back = await readWithZarrita(store);
     t.deepEqual(back.shape, [6, 1, 23, 37]);
@@ -142,11 +141,12 @@ test('metadata on disk follows completed chunk rows during the stream', async (t
     for (let i = 0; i < 2000 && !ready(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
   };
   async function* observed() {
-    await until(() => existsSync(zarray));
     for (const [index, frame] of frames.entries()) {
       yield frame;
       // A frame that completes a chunk row must show up; others must not, until their row does.
       if ((index + 1) % 2 === 0) await until(() => sink.progress.frames[0]! >= index + 1);
+      // The sink opens the store (0 frames) when the first frame reaches it.
+      await until(() => existsSync(zarray));
       shapes.push(JSON.parse(await readFile(zarray, 'utf8')).shape[0]);
     }
   }
@@ -166,6 +166,7 @@ test('an AbortSignal given to pipeline() stops the write cleanly: stored rows re
   async function* endless() {
     for (let t = 0; ; t++) yield syntheticFrame(t, 16, 8, 1, 'uint16');
   }
+  // The store is final when pipeline() rejects (issue 9, defect 5): read it right away.
   await t.throwsAsync(pipeline(endless(), ...chain, { signal: controller.signal }), { name: 'AbortError' });
   const back = await readWithZarrita(store);
   t.true(back.shape[0] >= 4 && back.shape[0] % 2 === 0, `shape ${back.shape}`);

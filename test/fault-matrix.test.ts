@@ -71,7 +71,9 @@ async function violation(dir: string, ref: Reference, outcome: { error?: Error; 
   if (temporaries.length > 0) return `temporaries left: ${temporaries.join(' ')}`;
   if (outcome.error) {
     if (!(outcome.error instanceof Error)) return `rejected with a non-Error: ${String(outcome.error)}`;
-    if (outcome.faultedKey !== undefined && !outcome.error.message.includes(`store key "${outcome.faultedKey}`)) return `rejection does not name ${outcome.faultedKey}: ${outcome.error.message}`;
+    // A fault on the root itself (creating it for the lock) has no key: the rejection names the directory.
+    if (outcome.faultedKey === '' && !outcome.error.message.includes(dir)) return `rejection does not name the store ${dir}: ${outcome.error.message}`;
+    if (outcome.faultedKey && !outcome.error.message.includes(`store key "${outcome.faultedKey}`)) return `rejection does not name ${outcome.faultedKey}: ${outcome.error.message}`;
   } else if (!outcome.mayResolve) {
     return `resolved although ${outcome.faultedKey} failed`;
   }

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { FileSystemStore } from '../src/stores/fs-store.js';
 import { MemoryStore } from '../src/stores/memory-store.js';
 import { bufferingWriter } from '../src/stores/store.js';
+import { DirSyncer } from '../src/stores/fs-durable.js';
 import { tempDir } from './helpers/frames.js';
 
 test('set, get and a streamed writer that pads with zeros', async (t) => {
@@ -75,11 +76,30 @@ test('a failed set names the key and leaves no temporary file', async (t) => {
   t.deepEqual(await readdir(path.join(root, 'ro')), ['keep']);
 });
 
-test('isEmptySync: a missing or empty directory is empty; a file is an error', async (t) => {
+test('isEmpty: a missing or empty directory (or one holding only the lock) is empty; a file is an error', async (t) => {
   const root = await tempDir();
-  t.true(FileSystemStore.isEmptySync(path.join(root, 'nope')));
-  t.true(FileSystemStore.isEmptySync(root));
+  t.true(await new FileSystemStore(path.join(root, 'nope')).isEmpty());
+  const store = new FileSystemStore(root);
+  t.true(await store.isEmpty());
+  await store.lock();
+  t.deepEqual(await readdir(root), ['.zarr-stream.lock']);
+  t.true(await store.isEmpty());
+  await store.unlock();
+  t.deepEqual(await readdir(root), []);
   await writeFile(path.join(root, 'f'), 'x');
-  t.false(FileSystemStore.isEmptySync(root));
-  t.throws(() => FileSystemStore.isEmptySync(path.join(root, 'f')), { message: /exists and is not a directory/ });
+  t.false(await store.isEmpty());
+  await t.throwsAsync(new FileSystemStore(path.join(root, 'f')).isEmpty(), { message: /exists and is not a directory/ });
+});
+
+test('DirSyncer: requests made before a directory fsync starts share it; later ones get a fresh one', async (t) => {
+  const dir = await tempDir();
+  const syncer = new DirSyncer();
+  const first = syncer.sync(dir);
+  t.is(syncer.sync(dir), first, 'not started yet: shared');
+  await new Promise((resolve) => setImmediate(resolve));
+  const second = syncer.sync(dir);
+  t.not(second, first, 'the first has started: a rename after it needs another fsync');
+  t.is(syncer.sync(dir), second);
+  await Promise.all([first, second]);
+  await t.throwsAsync(syncer.sync(path.join(dir, 'missing')), { code: 'ENOENT' });
 });

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** The zarr-stream command line: `write` streams synthetic frames into a store; `demo` does so on a built-in default. */
-import { existsSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import yargs, { type Argv } from 'yargs';
@@ -61,6 +61,7 @@ const FLAG_OF_FIELD: Record<string, string> = {
   engine: '--engine',
   maxMemory: '--max-memory',
   chunking: '--tile-width/--tile-height',
+  durable: '--durable',
 };
 
 interface WriteArgs {
@@ -77,6 +78,7 @@ interface WriteArgs {
   maxBytesPerChunk: string;
   framesPerChunk?: string;
   overwrite: boolean;
+  durable: boolean;
   json: boolean;
   multiscale: boolean;
   downsampleMethod: string;
@@ -141,13 +143,14 @@ function writeFlags(y: Argv, defaults: { frames: number; width: number; height: 
     .option('workers', { type: 'string', describe: 'compression threads (default: the machine\'s cores)' })
     .option('engine', { type: 'string', defaultDescription: 'auto', describe: 'Blosc engine: auto, native, wasm' })
     .option('max-memory', { type: 'string', defaultDescription: 'half the machine\'s memory', describe: 'refuse options estimated to need more memory (a size: 8GiB, 1TiB)' })
-    .option('overwrite', { type: 'boolean', default: false, describe: 'replace a non-empty output directory' })
+    .option('overwrite', { type: 'boolean', default: false, describe: 'replace the Zarr store at <out> (only a Zarr store, and only its Zarr keys)' })
+    .option('durable', { type: 'boolean', default: true, describe: 'fsync chunks and metadata before counting them (--no-durable: faster, for scratch data)' })
     .option('json', { type: 'boolean', default: false, describe: 'print a JSON summary instead of text' }) as unknown as Argv<WriteArgs>;
 }
 
 async function runWrite(args: WriteArgs, demo: boolean): Promise<void> {
-  if (demo && !args.overwrite && isZarrRoot(args.out)) {
-    // Rerunning the demo replaces its own earlier output, never a directory that is not a Zarr dataset.
+  if (demo && !args.overwrite && writtenByDemo(args.out)) {
+    // Rerunning the demo replaces its own earlier output, never someone else's dataset (docs/cli.md).
     process.stderr.write(`zarr-stream: replacing the earlier dataset at ${args.out}\n`);
     args.overwrite = true;
   }
@@ -166,6 +169,8 @@ async function runWrite(args: WriteArgs, demo: boolean): Promise<void> {
     height: integerFlag('--height', args.height, 1),
     planes: integerFlag('--planes', args.planes, 1),
     overwrite: args.overwrite,
+    durable: args.durable,
+    name: demo ? DEMO_NAME : undefined,
     multiscale: args.multiscale,
     downsampleMethod: args.downsampleMethod as DownsampleMethod,
     pixelScaleUm: { x: numberFlag('--pixel-scale-x', args.pixelScaleX), y: numberFlag('--pixel-scale-y', args.pixelScaleY) },
@@ -273,8 +278,20 @@ function streamedLevels(plans: readonly unknown[], levels: number): number[] {
   return Array.from({ length: levels }, (_, level) => level).filter((level) => plans[level] !== undefined);
 }
 
-function isZarrRoot(dir: string): boolean {
-  return existsSync(path.join(dir, 'zarr.json')) || existsSync(path.join(dir, '.zgroup'));
+/** The OME-NGFF image name the demo gives its datasets: how a rerun knows a store is its own to replace. */
+const DEMO_NAME = 'zarr-stream demo';
+
+/** Whether the Zarr store at `dir` was written by the demo: its root OME metadata names the image DEMO_NAME. */
+function writtenByDemo(dir: string): boolean {
+  const read = (file: string): Record<string, any> | undefined => {
+    try {
+      return JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
+    } catch {
+      return undefined;
+    }
+  };
+  const multiscales = read('.zattrs')?.multiscales ?? read('zarr.json')?.attributes?.ome?.multiscales;
+  return Array.isArray(multiscales) && multiscales[0]?.name === DEMO_NAME;
 }
 
 function openSnippets(out: string, zarrVersion: 2 | 3): string[] {

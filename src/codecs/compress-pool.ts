@@ -66,8 +66,12 @@ export class CompressPool {
     this.engineName = resolveEngineName(options.engine ?? 'auto');
     this.size = workers;
     this.maxIdleBuffers = options.maxIdleBuffers ?? 2 * workers;
+  }
+
+  /** Starts the workers with the first job, so a pool (a chain) that is built and never used starts no thread. */
+  private spawn(): void {
     const init: WorkerInit = { engine: this.engineName };
-    for (let i = 0; i < workers; i++) {
+    for (let i = 0; i < this.size; i++) {
       const worker = new Worker(WORKER_URL, { workerData: init });
       const slot: Slot = { worker, busy: null };
       worker.on('message', (reply: CompressReply) => this.onReply(slot, reply));
@@ -132,6 +136,7 @@ export class CompressPool {
   }
 
   private dispatch(): void {
+    if (this.slots.length === 0) this.spawn();
     for (const slot of this.slots) {
       if (this.queue.length === 0) return;
       if (slot.busy) continue;

@@ -96,6 +96,9 @@ export class ZarrSink extends Writable {
   private started = false;
   /** While frames stream, a failed metadata write is retried with the next update and reported as a warning. */
   private streaming = false;
+  /** The store's opening (lock, emptiness check, start-up metadata), begun by the first write or the end. */
+  private starting: Promise<void> | undefined;
+  private opened = false;
   private chunks = 0;
   private bytes = 0;
   private chunkBytes = 0;
@@ -132,11 +135,8 @@ export class ZarrSink extends Writable {
     return { frames: this.levels.map((level) => Math.max(0, level.metadata.visible)), chunks: this.chunks, bytes: this.bytes, chunkBytes: this.chunkBytes };
   }
 
-  override _construct(callback: (error?: Error | null) => void): void {
-    this.start().then(() => callback(), callback);
-  }
-
-  override _write(message: SinkMessage, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+  override _write(message: SinkMessage, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (!this.opened) return void this.open().then(() => (this.destroyed ? callback() : this._write(message, encoding, callback)), callback);
     const operation = message.kind === 'chunk' ? this.writeChunk(message) : this.writePart(message);
     this.inflight.add(operation);
     const settled = (error?: Error): void => {
@@ -153,6 +153,7 @@ export class ZarrSink extends Writable {
   }
 
   override _final(callback: (error?: Error | null) => void): void {
+    if (!this.opened) return void this.open().then(() => (this.destroyed ? callback() : this._final(callback)), callback);
     this.finish().then(() => callback(), callback);
   }
 
@@ -179,13 +180,32 @@ export class ZarrSink extends Writable {
     for (const result of await Promise.allSettled(flushes)) {
       if (result.status === 'rejected' && !problems.includes(result.reason)) problems.push(result.reason);
     }
-    // Anything that must follow the last write (releasing a store lock) belongs here, before the stages are let go.
+    // The lock goes last, after the final metadata, and before the stages are let go.
+    await this.unlock().catch((unlockError: unknown) => problems.push(unlockError));
     this.markSettled();
     return attachErrors(error, problems);
   }
 
+  /**
+   * Opens the store when the first message arrives or the stream ends, not at construction: a chain that is built
+   * and never run touches nothing (Node would call _construct right away).
+   */
+  private open(): Promise<void> {
+    this.starting ??= this.start().then(() => {
+      this.opened = true;
+    });
+    return this.starting;
+  }
+
+  /** Releases the store's lock, once the start-up (which takes it) has settled. */
+  private async unlock(): Promise<void> {
+    await this.starting?.catch(() => undefined);
+    await this.store.unlock?.();
+  }
+
   private async start(): Promise<void> {
     const { store } = this;
+    await store.lock?.();
     if (store.isEmpty && !(await store.isEmpty())) {
       if (!this.overwrite) throw new Error(`store ${store.description ?? ''} is not empty; pass overwrite: true (--overwrite) to replace it`.replace('  ', ' '));
       if (!store.clear) throw new Error(`store ${store.description ?? ''} is not empty and cannot be cleared`);

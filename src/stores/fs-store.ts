@@ -1,56 +1,55 @@
 /**
  * A store over a local directory. Every value is written under a temporary name beside its final one and renamed
- * into place, so a crash never leaves a torn file under a key.
+ * into place, so a crash never leaves a torn file under a key. With `durable` (the default) each value is fsynced
+ * before its rename and its directory after, so a value is on disk once its set() or commit() resolves: metadata
+ * written after that never claims what a power cut can take away.
+ *
+ * Constructing the store does no I/O: the root is resolved, locked and created when the store is first used.
  */
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
-import * as fsPromises from 'node:fs/promises';
-import { readFile, readdir, rm } from 'node:fs/promises';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { validateKey } from './keys.js';
+import { failWithKey, withKey, type Store, type StoreWriter } from './store.js';
+import { DirSyncer } from './fs-durable.js';
+import { acquireLock, LOCK_FILE, releaseLock } from './fs-lock.js';
+import { clearZarrStore } from './fs-clear.js';
 import { assertRealFilesystem, explainMkdirError } from './fs-checks.js';
-import { withKey, type Store, type StoreWriter } from './store.js';
-import { byteLengthOf, type Bytes } from '../messages.js';
+import { NODE_FILE_OPS, tempName, writeAllAt, type FileOps } from './file-ops.js';
+import { FileWriter } from './file-writer.js';
 
-let tempCounter = 0;
-
-/** The file handle operations the store's writes use (a subset of node:fs/promises' FileHandle). */
-export interface FileHandleOps {
-  write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesWritten: number }>;
-  writev(buffers: Uint8Array[], position: number): Promise<{ bytesWritten: number }>;
-  truncate(length: number): Promise<void>;
-  close(): Promise<void>;
-}
-
-/**
- * The file system operations the store's writes go through: node:fs/promises by default. A seam so tests can fail
- * the k-th operation (test/helpers/faults.ts); reads and clearing use node:fs/promises directly.
- */
-export interface FileOps {
-  open(file: string, flags: 'w'): Promise<FileHandleOps>;
-  writeFile(file: string, data: Uint8Array): Promise<void>;
-  rename(from: string, to: string): Promise<void>;
-  unlink(file: string): Promise<void>;
-  mkdir(dir: string, options: { recursive: true }): Promise<unknown>;
-}
-
-const NODE_FILE_OPS: FileOps = fsPromises;
+export type { FileHandleOps, FileOps } from './file-ops.js';
 
 export interface FileSystemStoreOptions {
+  /** fsync values and directories before a write resolves (default true); false for scratch data. */
+  durable?: boolean;
   /** Replaces node:fs/promises for writes: tests use it to inject faults. */
   fs?: FileOps;
 }
 
 export class FileSystemStore implements Store {
-  readonly root: string;
-  private readonly madeDirs = new Set<string>();
+  /** The path as given; `root` is where it really is once the store has been used. */
+  readonly path: string;
+  readonly durable: boolean;
+  private realRoot: string | undefined;
+  private opening: Promise<string> | undefined;
+  /** Directories known to exist (and, when durable, to be on disk), by path. */
+  private readonly dirs = new Map<string, Promise<void>>();
+  private readonly syncer = new DirSyncer();
+  private lockFile: string | undefined;
   /** Checked once, before the first mkdir: under /proc that mkdir would never return. */
   private rootChecked: Promise<void> | undefined;
   private readonly fs: FileOps;
 
   constructor(root: string, options: FileSystemStoreOptions = {}) {
     if (typeof root !== 'string' || root.length === 0) throw new TypeError(`store path must be a non-empty string, got ${JSON.stringify(root)}`);
-    this.root = path.resolve(root);
+    this.path = root;
+    this.durable = options.durable ?? true;
     this.fs = options.fs ?? NODE_FILE_OPS;
+  }
+
+  /** The root directory: its real location once the store was used, until then the path as given, made absolute. */
+  get root(): string {
+    return this.realRoot ?? path.resolve(this.path);
   }
 
   get description(): string {
@@ -65,20 +64,48 @@ export class FileSystemStore implements Store {
     return file;
   }
 
+  /**
+   * Resolves the root once, as the OS resolves the path (`link/../x.zarr` is the parent of link's target, not
+   * `./x.zarr`), so the checks and the writes concern the same directory.
+   */
+  private open(): Promise<string> {
+    this.opening ??= realLocation(this.path).then(async (root) => {
+      const info = await stat(root).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return undefined;
+        throw error;
+      });
+      if (info && !info.isDirectory()) throw new Error(`store path ${root} exists and is not a directory`);
+      this.realRoot = root;
+      return root;
+    });
+    return this.opening;
+  }
+
   async set(key: string, value: Uint8Array): Promise<void> {
+    validateKey(key);
+    await this.open();
     const file = this.resolve(key);
-    await this.ensureDir(path.dirname(file));
+    await this.ensureDir(path.dirname(file)).catch(failWithKey(key));
     const temp = tempName(file);
     try {
-      await this.fs.writeFile(temp, value);
+      const fh = await this.fs.open(temp, 'w');
+      try {
+        await writeAllAt(fh, value, 0);
+        if (this.durable) await fh.datasync();
+      } finally {
+        await fh.close();
+      }
       await this.fs.rename(temp, file);
     } catch (error) {
       await this.fs.unlink(temp).catch(() => undefined);
       throw withKey(error, key);
     }
+    if (this.durable) await this.syncer.sync(path.dirname(file)).catch(failWithKey(key));
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
+    validateKey(key);
+    await this.open();
     try {
       return await readFile(this.resolve(key));
     } catch (error) {
@@ -88,147 +115,99 @@ export class FileSystemStore implements Store {
   }
 
   createWriter(key: string): StoreWriter {
-    const file = this.resolve(key);
-    return new FileWriter(this.fs, key, file, this.ensureDir(path.dirname(file)));
+    validateKey(key);
+    const file = this.open().then(async () => {
+      const target = this.resolve(key);
+      await this.ensureDir(path.dirname(target));
+      return target;
+    });
+    return new FileWriter(this.fs, key, file, this.durable ? (dir) => this.syncer.sync(dir) : undefined);
   }
 
+  /** True when the root does not exist or holds nothing but our lock file. */
   async isEmpty(): Promise<boolean> {
-    return FileSystemStore.isEmptySync(this.root);
+    const root = await this.open();
+    const entries = await readdir(root).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return [];
+      throw error;
+    });
+    return entries.every((entry) => entry === LOCK_FILE);
   }
 
+  /** Removes a Zarr store's keys and our temporaries; refuses (throws) when the root holds anything else. */
   async clear(): Promise<void> {
-    const entries = await readdir(this.root).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return [] as string[];
-      throw error;
-    });
-    await Promise.all(entries.map((entry) => rm(path.join(this.root, entry), { recursive: true, force: true })));
-    this.madeDirs.clear();
+    const root = await this.open();
+    if (!(await this.isEmpty())) await clearZarrStore(root, new Set([LOCK_FILE]));
+    this.dirs.clear();
+    if (this.durable) await this.syncer.sync(root);
   }
 
-  /** True when `root` does not exist or is an empty directory; throws when it is a file. Synchronous so callers can refuse bad input before any stream starts. */
-  static isEmptySync(root: string): boolean {
-    let info;
-    try {
-      info = statSync(root);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
-      throw error;
+  /** Takes the store's lock (creating the root): a second writer, in this process or another, fails. */
+  async lock(): Promise<void> {
+    const root = await this.open();
+    if (this.lockFile) return;
+    await this.ensureDir(root);
+    this.lockFile = await acquireLock(root);
+  }
+
+  async unlock(): Promise<void> {
+    const file = this.lockFile;
+    if (!file) return;
+    this.lockFile = undefined;
+    await releaseLock(file);
+  }
+
+  /**
+   * Creates `dir` (its parents first); resolves once it exists and, when durable, its entry in its parent is on
+   * disk. Memoized, so a chunk never waits only for a sibling's mkdir while that one's parent fsync is pending.
+   */
+  private ensureDir(dir: string): Promise<void> {
+    let ready = this.dirs.get(dir);
+    if (!ready) {
+      ready = this.makeDir(dir);
+      this.dirs.set(dir, ready);
+      ready.catch(() => this.dirs.delete(dir));
     }
-    if (!info.isDirectory()) throw new Error(`store path ${root} exists and is not a directory`);
-    return readdirSync(root).length === 0;
+    return ready;
   }
 
-  /** Creates the root now (synchronously), e.g. to claim it before streaming starts. */
-  ensureRootSync(): void {
-    mkdirSync(this.root, { recursive: true });
-    this.madeDirs.add(this.root);
-  }
-
-  private async ensureDir(dir: string): Promise<void> {
-    if (this.madeDirs.has(dir)) return;
+  private async makeDir(dir: string): Promise<void> {
     await (this.rootChecked ??= assertRealFilesystem(this.root));
-    await this.fs.mkdir(dir, { recursive: true }).catch(async (error: unknown) => {
-      throw await explainMkdirError(dir, error);
-    });
-    this.madeDirs.add(dir);
-  }
-}
-
-/**
- * Appends land at positions assigned when append() is called, so concurrent appends need no queue. The first failed
- * write is kept: a writer that has failed refuses further appends and commits, and is only ever aborted.
- */
-class FileWriter implements StoreWriter {
-  private readonly temp: string;
-  private readonly handle: Promise<FileHandleOps>;
-  private readonly pending = new Set<Promise<unknown>>();
-  private position = 0;
-  private failure: Error | undefined;
-
-  constructor(
-    private readonly fs: FileOps,
-    private readonly key: string,
-    private readonly file: string,
-    dirReady: Promise<void>,
-  ) {
-    this.temp = tempName(file);
-    this.handle = dirReady.then(() => fs.open(this.temp, 'w'));
-    // An open failure surfaces through append/commit; don't let it also be unhandled.
-    this.handle.catch(() => undefined);
-  }
-
-  append(data: Bytes): Promise<void> {
-    if (this.failure) return Promise.reject(this.failure);
-    const at = this.position;
-    this.position += byteLengthOf(data);
-    return this.track(this.handle.then((fh) => writeAllAt(fh, data, at)));
-  }
-
-  async overwrite(offset: number, data: Uint8Array): Promise<void> {
-    // Earlier appends may cover the same bytes (e.g. a placeholder): they must land first.
-    await this.landed();
-    if (offset + data.byteLength > this.position) {
-      throw withKey(new RangeError(`overwrite of bytes ${offset}..${offset + data.byteLength} past the ${this.position} appended`), this.key);
+    const parent = path.dirname(dir);
+    if (dir === this.root || parent === dir) {
+      const first = await this.fs.mkdir(dir, { recursive: true }).catch(async (error: unknown) => {
+        throw await explainMkdirError(dir, error);
+      });
+      // Each directory mkdir made is an entry in its parent, outside the root or not.
+      if (first && this.durable) {
+        for (let made = dir; ; made = path.dirname(made)) {
+          await this.syncer.sync(path.dirname(made));
+          if (made === first) break;
+        }
+      }
+      return;
     }
-    return this.track(this.handle.then((fh) => writeAllAt(fh, data, offset)));
-  }
-
-  /** Keeps `write` among the writes commit() and abort() wait for until it settles, and its failure for good. */
-  private track(write: Promise<void>): Promise<void> {
-    const tracked = write.catch((error: unknown) => {
-      this.failure ??= withKey(error, this.key);
-      throw this.failure;
-    });
-    this.pending.add(tracked);
-    const settled = (): void => void this.pending.delete(tracked);
-    tracked.then(settled, settled);
-    return tracked;
-  }
-
-  /** Waits for every write called so far; throws the writer's failure, if it has one. */
-  private async landed(): Promise<void> {
-    await Promise.allSettled(this.pending);
-    if (this.failure) throw this.failure;
-  }
-
-  async commit(totalBytes?: number): Promise<void> {
+    await this.ensureDir(parent);
     try {
-      await this.landed();
-      const fh = await this.handle;
-      // Extending with truncate writes zeros (the fill value) without touching them in memory.
-      if (totalBytes !== undefined && totalBytes > this.position) await fh.truncate(totalBytes);
-      await fh.close();
-      await this.fs.rename(this.temp, this.file);
+      await this.fs.mkdir(dir);
     } catch (error) {
-      this.failure ??= withKey(error, this.key);
-      // A failed append or commit must not leave the temporary file behind.
-      await this.abort();
-      throw this.failure;
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return;
+      throw await explainMkdirError(dir, error);
     }
-  }
-
-  async abort(): Promise<void> {
-    this.failure ??= withKey(new Error('aborted'), this.key);
-    await Promise.allSettled(this.pending);
-    const fh = await this.handle.catch(() => undefined);
-    await fh?.close().catch(() => undefined);
-    await this.fs.unlink(this.temp).catch(() => undefined);
+    if (this.durable) await this.syncer.sync(parent);
   }
 }
 
-/** Writes all of `data` at `position`: pieces in one gathered write, resumed where a short write stopped. */
-async function writeAllAt(fh: FileHandleOps, data: Bytes, position: number): Promise<void> {
-  let pieces = data instanceof Uint8Array ? [data] : [...data];
-  let at = position;
-  while (pieces.length > 0) {
-    const { bytesWritten } = pieces.length === 1 ? await fh.write(pieces[0]!, 0, pieces[0]!.byteLength, at) : await fh.writev(pieces, at);
-    at += bytesWritten;
-    let skip = bytesWritten;
-    while (pieces.length > 0 && skip >= pieces[0]!.byteLength) skip -= pieces.shift()!.byteLength;
-    if (skip > 0) pieces[0] = pieces[0]!.subarray(skip);
+/** `p` as the OS resolves it: the real path of its longest existing ancestor, then the rest as given. */
+async function realLocation(p: string): Promise<string> {
+  try {
+    return await realpath(p);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-}
-
-function tempName(file: string): string {
-  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${tempCounter++}.partial`);
+  const parent = path.dirname(p);
+  if (parent === p) return path.resolve(p);
+  const base = path.basename(p);
+  // A missing parent: nothing below it can be a symlink, so the rest resolves lexically.
+  return base === '..' || base === '.' ? path.resolve(p) : path.join(await realLocation(parent), base);
 }

@@ -14,8 +14,15 @@ export interface Store {
   createWriter?(key: string): StoreWriter;
   /** Whether the store holds nothing yet (the overwrite check). */
   isEmpty?(): Promise<boolean>;
-  /** Removes everything the store holds (overwrite: true). */
+  /** Removes what the store holds (overwrite: true); may refuse (throw) to remove what it did not write. */
   clear?(): Promise<void>;
+  /**
+   * Takes the store for one writer, for the whole write: a second writer's lock() fails naming the holder. The
+   * sink calls it first, before the emptiness check, and unlock() as its very last step.
+   */
+  lock?(): Promise<void>;
+  /** Releases the lock lock() took; does nothing when it holds none. */
+  unlock?(): Promise<void>;
   /** A short description for messages, e.g. the root path. */
   readonly description?: string;
 }

@@ -8,7 +8,7 @@ import type { FileHandleOps, FileOps } from '../../src/stores/fs-store.js';
 import type { Store, StoreWriter } from '../../src/stores/store.js';
 import { byteLengthOf, type Bytes } from '../../src/messages.js';
 
-export type FileOpName = 'open' | 'write' | 'truncate' | 'close' | 'writeFile' | 'rename' | 'unlink' | 'mkdir';
+export type FileOpName = 'open' | 'write' | 'truncate' | 'datasync' | 'close' | 'rename' | 'unlink' | 'mkdir';
 
 export interface FileOp {
   /** 1-based index among all operations of the run. */
@@ -85,12 +85,13 @@ export class FaultyFs implements FileOps {
       write: (buffer, offset, length, position) => write([buffer.subarray(offset, offset + length)], position),
       writev: (buffers, position) => write(buffers, position),
       truncate: (length) => this.run('truncate', file, () => fh.truncate(length)),
-      close: () => this.run('close', file, () => fh.close()),
+      datasync: () => this.run('datasync', file, () => fh.datasync()),
+      // Linux releases the descriptor even when close() reports an error: so does a faulted close here.
+      close: () => this.run('close', file, () => fh.close()).catch(async (error: unknown) => {
+        await fh.close().catch(() => undefined);
+        throw error;
+      }),
     };
-  }
-
-  writeFile(file: string, data: Uint8Array): Promise<void> {
-    return this.run('writeFile', file, () => fsPromises.writeFile(file, data));
   }
 
   rename(from: string, to: string): Promise<void> {
@@ -101,7 +102,7 @@ export class FaultyFs implements FileOps {
     return this.run('unlink', file, () => fsPromises.unlink(file));
   }
 
-  mkdir(dir: string, options: { recursive: true }): Promise<unknown> {
+  mkdir(dir: string, options?: { recursive?: boolean }): Promise<string | undefined> {
     return this.run('mkdir', dir, () => fsPromises.mkdir(dir, options));
   }
 }

@@ -87,7 +87,8 @@ export async function referenceOf(root: string): Promise<Reference> {
  */
 export async function violationIn(files: Map<string, Uint8Array>, ref: Reference, complete = false): Promise<string | undefined> {
   for (const [key, bytes] of files) {
-    if (isMetadata(key) || key.includes('.partial')) continue;
+    // A killed writer leaves its lock file, which the next writer reports as stale; readers ignore it.
+    if (isMetadata(key) || key.includes('.partial') || key === '.zarr-stream.lock') continue;
     const expected = ref.chunks.get(key);
     if (!expected) return `unexpected file ${key}`;
     let decoded: Uint8Array;
