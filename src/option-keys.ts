@@ -36,6 +36,7 @@ export const OPTION_KEYS = {
   maxMemory: true,
   frameOwnership: true,
   durable: true,
+  frames: true,
 } as const satisfies KeyTable<ZarrStreamOptions>;
 
 /** Throws an OptionError for a key that is not an option, naming its dotted path and the closest known key. */

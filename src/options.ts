@@ -90,6 +90,12 @@ export interface ZarrStreamOptions {
   /** The OME-NGFF image name; default "image". */
   name?: string;
   /**
+   * How many frames the source will give, when known (a file's frame count, the CLI's --frames). Chunks along t are
+   * then no longer than that (level l: ceil(frames / 2^l)), so a short run is not padded to a chunk length made for
+   * hours; an explicit chunking.framesPerChunk is kept. Only a hint for the layout: more or fewer frames are fine.
+   */
+  frames?: number;
+  /**
    * Bytes of memory the write may use at its peak (estimateMemory()); options whose estimate exceeds it are refused
    * before anything is written. Default: half the machine's memory (os.totalmem() / 2).
    */
@@ -214,7 +220,8 @@ function resolveWithoutLimits(options: ZarrStreamOptions): ResolvedOptions {
   }
   if (chunking.maxBytesPerChunk !== undefined) integer('chunking.maxBytesPerChunk', chunking.maxBytesPerChunk, 1);
   if (chunking.framesPerChunk !== undefined) integer('chunking.framesPerChunk', chunking.framesPerChunk, 1);
-  const { layout, warnings } = resolveLayout({ width, height, planes }, options.dtype, chunking);
+  const expectedFrames = options.frames === undefined ? undefined : integer('frames', options.frames, 0);
+  const { layout, warnings } = resolveLayout({ width, height, planes }, options.dtype, chunking, 0, expectedFrames);
   const multiscale = options.multiscale ?? false;
   if (typeof multiscale !== 'boolean') throw new OptionError('multiscale', multiscale, 'true or false');
   const downsampleMethod = options.downsampleMethod ?? 'mean';
@@ -249,7 +256,9 @@ function resolveWithoutLimits(options: ZarrStreamOptions): ResolvedOptions {
   if (typeof name !== 'string') throw new OptionError('name', name, 'a string');
   // Every level keeps level 0's tile shape (clipped to its frame) and the same frames-per-chunk rule.
   const shapes = multiscale ? pyramidShapes(layout.frame, layout.chunk.width, layout.chunk.height) : [layout.frame];
-  const layouts = shapes.map((shape, level) => (level === 0 ? layout : resolveLayout(shape, options.dtype, chunking, level).layout));
+  // Level l pairs frames in time l times: ceil(frames / 2^l) of them.
+  const levelFrames = (level: number): number | undefined => (expectedFrames === undefined ? undefined : Math.ceil(expectedFrames / 2 ** level));
+  const layouts = shapes.map((shape, level) => (level === 0 ? layout : resolveLayout(shape, options.dtype, chunking, level, levelFrames(level)).layout));
   // Chunks are single buffers (and single files); beyond 2 GiB neither Node nor most readers cope.
   if (layout.chunkBytes > 2 ** 31 - 1) {
     const [field, value] = chunking.framesPerChunk === undefined ? ['chunking.maxBytesPerChunk', chunking.maxBytesPerChunk] : ['chunking.framesPerChunk', chunking.framesPerChunk];

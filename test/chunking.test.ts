@@ -3,6 +3,8 @@ import { resolveLayout, framesPerChunkFor, MIB, chunkCoords } from '../src/chunk
 import { copyTile, contiguousTileView, frameTiles, tileRegion } from '../src/chunking/tiles.js';
 import { chunkKey, v2ArrayMetadata, v3ArrayMetadata } from '../src/metadata/zarr.js';
 import { validateKey } from '../src/stores/keys.js';
+import { resolveOptions } from '../src/options.js';
+import { MemoryStore } from '../src/stores/memory-store.js';
 
 test('the seed example: 1920x1080 uint8, 640x360 tiles, 64 MiB -> 9 tiles per frame, 291 frames per chunk', (t) => {
   const { layout, warnings } = resolveLayout({ width: 1920, height: 1080, planes: 1 }, 'uint8', { tileWidth: 640, tileHeight: 360, tilePlanes: 1, maxBytesPerChunk: 64 * MIB });
@@ -109,4 +111,15 @@ test('store keys: no "..", no absolute paths, no empty segments', (t) => {
     const error = t.throws(() => validateKey(bad));
     t.true(error!.message.includes(JSON.stringify(bad)), error!.message);
   }
+});
+
+test('a known frame count caps the frames per chunk the byte rule derives, per level; an explicit framesPerChunk stays', (t) => {
+  const base = { store: new MemoryStore(), dtype: 'uint16' as const, width: 64, height: 64 };
+  t.is(resolveOptions(base).layouts[0]!.chunk.frames, 8192);
+  t.is(resolveOptions({ ...base, frames: 2 }).layouts[0]!.chunk.frames, 2);
+  t.is(resolveOptions({ ...base, frames: 0 }).layouts[0]!.chunk.frames, 1);
+  const pyramid = resolveOptions({ ...base, frames: 5, multiscale: true, chunking: { tileWidth: 16, tileHeight: 16 } }).layouts;
+  t.deepEqual(pyramid.map((layout) => layout.chunk.frames), [5, 3, 2]);
+  t.is(resolveOptions({ ...base, frames: 2, chunking: { framesPerChunk: 16 } }).layouts[0]!.chunk.frames, 16);
+  t.throws(() => resolveOptions({ ...base, frames: -1 }), { message: /frames must be a non-negative integer, got -1/ });
 });

@@ -64,7 +64,11 @@ export function framesPerChunkFor(maxBytesPerChunk: number, tileBytes: number): 
   return Math.max(1, Math.floor(maxBytesPerChunk / tileBytes));
 }
 
-export function resolveLayout(frame: FrameShape, dtype: DType, options: ChunkingOptions = {}, level = 0): ResolvedLayout {
+/**
+ * The layout of one level. `expectedFrames`, when the frame count is known, caps the frames per chunk that the
+ * byte rule derives, so a short run is not padded to a chunk made for a long one (an explicit framesPerChunk stays).
+ */
+export function resolveLayout(frame: FrameShape, dtype: DType, options: ChunkingOptions = {}, level = 0, expectedFrames?: number): ResolvedLayout {
   const warnings: string[] = [];
   const bpp = bytesPerPixel(dtype);
   const chunkWidth = clampTile(options.tileWidth, frame.width);
@@ -78,7 +82,7 @@ export function resolveLayout(frame: FrameShape, dtype: DType, options: Chunking
     }
     maxBytes = MIN_MAX_BYTES_PER_CHUNK;
   }
-  const frames = options.framesPerChunk ?? framesPerChunkFor(maxBytes, tileBytes);
+  const frames = options.framesPerChunk ?? Math.min(framesPerChunkFor(maxBytes, tileBytes), Math.max(1, expectedFrames ?? Infinity));
   const grid = {
     planes: ceilDiv(frame.planes, chunkPlanes),
     height: ceilDiv(frame.height, chunkHeight),
