@@ -25,6 +25,7 @@ export function valueDefaults(defaults: { frames: number; width: number; height:
     'pixel-scale-x': '1',
     'pixel-scale-y': '1',
     engine: 'auto',
+    input: 'synthetic',
   };
 }
 

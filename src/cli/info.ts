@@ -92,3 +92,9 @@ export function formatStoreSummary(summary: StoreSummary): string[] {
   }
   return lines;
 }
+
+/** The command: the summary as text, or as one JSON object with --json. */
+export async function runInfo(args: { store: string; json: boolean }): Promise<void> {
+  const summary = await summarizeStore(args.store);
+  process.stdout.write(args.json ? JSON.stringify(summary) + '\n' : formatStoreSummary(summary).join('\n') + '\n');
+}

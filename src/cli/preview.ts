@@ -11,6 +11,7 @@ import * as zarr from 'zarrita';
 import { axisNames, omeImage } from '../inspect/describe.js';
 import { storeNodes, StoreReadError } from '../inspect/store-nodes.js';
 import { maxInto, percentileLimits, stretchToBytes } from '../inspect/stretch.js';
+import { FlagError } from './flag-values.js';
 
 export interface PreviewOptions {
   store: string;
@@ -91,4 +92,31 @@ export async function writePreview(options: PreviewOptions): Promise<PreviewResu
     if (axis < shape.length - 2) shown[name] = options.mip && axis === timeAxis ? 'max' : selection[axis]!;
   });
   return { out: path.resolve(options.out), array: arrayPath, width, height, min, max, selection: shown };
+}
+
+/** The command's flags as yargs parsed them. */
+export interface PreviewArgs {
+  store: string;
+  level: number;
+  frame: number;
+  plane: number;
+  mip: boolean;
+  min?: number;
+  max?: number;
+  out: string;
+  json: boolean;
+}
+
+/** The command: checks the flags, writes the PNG, says what it wrote. */
+export async function runPreview(args: PreviewArgs): Promise<void> {
+  for (const flag of ['level', 'frame', 'plane'] as const) {
+    if (!Number.isSafeInteger(args[flag]) || args[flag] < 0) throw new FlagError(`--${flag} must be an integer >= 0, got ${JSON.stringify(args[flag])}`);
+  }
+  for (const flag of ['min', 'max'] as const) {
+    if (args[flag] !== undefined && !Number.isFinite(args[flag])) throw new FlagError(`--${flag} must be a number, got ${JSON.stringify(args[flag])}`);
+  }
+  if ((args.min === undefined) !== (args.max === undefined)) throw new FlagError('--min and --max go together');
+  const result = await writePreview(args);
+  if (args.json) process.stdout.write(JSON.stringify(result) + '\n');
+  else process.stdout.write(`wrote ${result.out}: ${result.width} x ${result.height} of array ${result.array} ${JSON.stringify(result.selection)}, black ${result.min}, white ${result.max}\n`);
 }

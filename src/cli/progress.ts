@@ -8,9 +8,10 @@ import { SingleBar } from 'cli-progress';
 export interface ProgressFigures {
   /** Level-0 frames stored, as the metadata on disk says. */
   frames: number;
-  /** Bytes handed to the store, and the raw size of the chunks they hold. */
+  /** Bytes handed to the store. */
   bytes: number;
-  chunkBytes: number;
+  /** The frames' own bytes stored so far, every level (the compression ratio's numerator; no chunk padding). */
+  dataBytes: number;
 }
 
 export interface ProgressReporter {
@@ -33,7 +34,7 @@ export interface ProgressOptions {
 /** The figures shown, as plain values (also what the plain lines print). */
 export function progressText(figures: ProgressFigures, seconds: number, frameBytes: number): { mbps: string; ratio: string } {
   const mbps = seconds > 0 ? ((figures.frames * frameBytes) / 1e6 / seconds).toFixed(1) : '0.0';
-  const ratio = figures.bytes > 0 ? (figures.chunkBytes / figures.bytes).toFixed(2) : '-';
+  const ratio = figures.bytes > 0 && figures.dataBytes > 0 ? (figures.dataBytes / figures.bytes).toFixed(2) : '-';
   return { mbps, ratio };
 }
 
@@ -59,20 +60,31 @@ export function progressReporter(options: ProgressOptions): ProgressReporter {
   const known = options.total !== undefined;
   const bar = new SingleBar({
     stream,
-    format: known ? 'writing [{bar}] {value}/{total} frames | {mbps} MB/s | ratio {ratio} | ETA {eta_formatted}' : 'writing {value} frames | {mbps} MB/s | ratio {ratio}',
+    // The time left is ours (frames left at the mean rate so far): cli-progress's own shows "NFs" before a rate.
+    format: known ? 'writing [{bar}] {value}/{total} frames | {mbps} MB/s | ratio {ratio} | ETA {left}' : 'writing {value} frames | {mbps} MB/s | ratio {ratio}',
     barCompleteChar: '#',
     barIncompleteChar: '-',
     hideCursor: true,
     etaBuffer: 50,
     fps: 5,
   });
-  bar.start(options.total ?? 0, 0, { mbps: '0.0', ratio: '-' });
+  bar.start(options.total ?? 0, 0, { mbps: '0.0', ratio: '-', left: '-' });
   return {
     update(figures) {
-      bar.update(figures.frames, progressText(figures, (now() - started) / 1000, options.frameBytes));
+      const seconds = (now() - started) / 1000;
+      bar.update(figures.frames, { ...progressText(figures, seconds, options.frameBytes), left: timeLeft(figures.frames, options.total, seconds) });
     },
     stop() {
       bar.stop();
     },
   };
+}
+
+/** Frames left at the mean rate so far, as 42s, 3m05s or 2h07m; '-' before the first frame is stored. */
+export function timeLeft(done: number, total: number | undefined, seconds: number): string {
+  if (total === undefined || done <= 0 || seconds <= 0) return '-';
+  const left = Math.max(0, Math.round(((total - done) * seconds) / done));
+  if (left < 60) return `${left}s`;
+  if (left < 3600) return `${Math.floor(left / 60)}m${String(left % 60).padStart(2, '0')}s`;
+  return `${Math.floor(left / 3600)}h${String(Math.floor((left % 3600) / 60)).padStart(2, '0')}m`;
 }
