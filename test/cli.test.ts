@@ -184,3 +184,14 @@ test('demo writes demo.zarr, says what it wrote and how to open it; a rerun repl
   t.is(rerun.code, 0, rerun.stderr);
   t.regex(rerun.stderr, /replacing the earlier dataset/);
 });
+
+test('--help speaks the user\'s words: each flag\'s kind and default, no [string], devices named as acquire-driver-zarr names', async (t) => {
+  const help = await cli(['write', '--help']);
+  t.is(help.code, 0);
+  t.regex(help.stdout, /--frames\s+number of synthetic frames; at most this many from\s+--input \[integer, default: 128\]/);
+  t.regex(help.stdout, /--max-bytes-per-chunk\s+raw bytes per chunk .*\n?.*\[size, default: 64MiB\]/);
+  t.regex(help.stdout, /--device\s+an acquire-driver-zarr device name/);
+  t.notRegex(help.stdout, /\[string\]|seed device/);
+  const demo = await cli(['demo', '--help']);
+  t.regex(demo.stdout, /\[integer, default: 64\]/);
+});

@@ -29,19 +29,19 @@ export async function main(argv: string[]): Promise<number> {
       writeFlags(y.positional('out', { type: 'string', describe: 'output directory (default demo.zarr)' }), DEMO_DEFAULTS),
     )
     .command('info <store>', 'describe any Zarr v2/v3 store: groups, arrays, chunks, codecs, bytes, OME-NGFF axes and scales', (y) =>
-      y.positional('store', { type: 'string', describe: 'a Zarr store directory', demandOption: true }).option('json', { type: 'boolean', default: false, describe: 'print JSON' }),
+      y.positional('store', { type: 'string', describe: 'a Zarr store directory', demandOption: true }).option('json', { type: 'boolean', default: false, describe: 'print JSON [boolean]' }),
     )
     .command('preview <store>', 'a PNG of one frame (or a maximum projection) of any Zarr array, contrast stretched', (y) =>
       y
         .positional('store', { type: 'string', describe: 'a Zarr store directory', demandOption: true })
-        .option('level', { type: 'number', default: 0, describe: 'pyramid level' })
-        .option('frame', { type: 'number', default: 0, describe: 'index along t' })
-        .option('plane', { type: 'number', default: 0, describe: 'index along c' })
-        .option('mip', { type: 'boolean', default: false, describe: 'maximum projection over t' })
-        .option('min', { type: 'number', describe: 'value shown black (default: the 0.5 percentile)' })
-        .option('max', { type: 'number', describe: 'value shown white (default: the 99.5 percentile)' })
-        .option('out', { type: 'string', default: 'preview.png', describe: 'the PNG to write' })
-        .option('json', { type: 'boolean', default: false, describe: 'print what was written as JSON' }),
+        .option('level', { type: 'number', default: 0, describe: 'pyramid level [integer, default: 0]' })
+        .option('frame', { type: 'number', default: 0, describe: 'index along t [integer, default: 0]' })
+        .option('plane', { type: 'number', default: 0, describe: 'index along c [integer, default: 0]' })
+        .option('mip', { type: 'boolean', default: false, describe: 'maximum projection over t [boolean]' })
+        .option('min', { type: 'number', describe: 'value shown black (default: the 0.5 percentile) [number]' })
+        .option('max', { type: 'number', describe: 'value shown white (default: the 99.5 percentile) [number]' })
+        .option('out', { type: 'string', default: 'preview.png', describe: 'the PNG to write [default: preview.png]' })
+        .option('json', { type: 'boolean', default: false, describe: 'print what was written as JSON [boolean]' }),
     )
     .parserConfiguration({ 'populate--': true })
     .demandCommand(1, 'name a command: write, demo, info or preview')
@@ -53,6 +53,9 @@ export async function main(argv: string[]): Promise<number> {
       failure = error ?? new FlagError(message);
     })
     .exitProcess(false);
+  // Flags are parsed as strings and checked by us, so yargs' own type tags would all say [string]: the descriptions
+  // say each flag's kind and default instead ([integer, default: 128]). (Not in @types/yargs 17's declarations.)
+  (parser as unknown as { usageConfiguration(config: { 'hide-types': boolean }): unknown }).usageConfiguration({ 'hide-types': true });
   const args = await parser.parseAsync();
   if (failure) {
     process.stderr.write(`zarr-stream: error: ${failure.message.split('\n')[0]}\n`);
