@@ -94,16 +94,8 @@ export async function writePreview(options: PreviewOptions): Promise<PreviewResu
   return { out: path.resolve(options.out), array: arrayPath, width, height, min, max, selection: shown };
 }
 
-/** The command's flags as yargs parsed them. */
-export interface PreviewArgs {
-  store: string;
-  level: number;
-  frame: number;
-  plane: number;
-  mip: boolean;
-  min?: number;
-  max?: number;
-  out: string;
+/** The command's flags as yargs parsed them: the options, and --json. */
+export interface PreviewArgs extends PreviewOptions {
   json: boolean;
 }
 
