@@ -20,7 +20,7 @@ import { checkClearable, treeOfKeys } from '../src/stores/s3-clear.js';
 import type { ZarrStreamOptions } from '../src/options.js';
 import { firstDifference, makeFrames, randomBytes, source, tempDir } from './helpers/frames.js';
 import { readWithZarrita } from './helpers/readers.js';
-import { deleteBucket, FAKE_KEY_ID, FAKE_SECRET, relay, startS3, type TestS3 } from './helpers/s3-server.js';
+import { deleteBucket, FAKE_KEY_ID, FAKE_SECRET, relay, startS3, throttlingProxy, type TestS3 } from './helpers/s3-server.js';
 
 let s3: TestS3;
 test.before(async () => {
@@ -225,6 +225,22 @@ test('the server vanishing mid-stream fails the write naming bucket and key, and
   const expected = new Uint8Array(frames.slice(0, back.shape[0]).flatMap((f) => [...new Uint8Array(f.buffer)]));
   t.is(firstDifference(back.bytes, expected), -1);
   store.destroy();
+  await deleteBucket(s3, bucket);
+});
+
+test('throttling (503 SlowDown) is retried with backoff up to maxAttempts, then fails naming the object', async (t) => {
+  const bucket = await s3.newBucket();
+  const failures = { count: 2, refused: 0 };
+  const proxy = await throttlingProxy(Number(new URL(s3.endpoint).port), failures);
+  const patient = new S3Store(`s3://${bucket}/r`, { endpoint: proxy.endpoint, maxAttempts: 3 });
+  await patient.set('zarr.json', new TextEncoder().encode('{}'));
+  t.is(failures.refused, 2);
+  t.deepEqual(await patient.get('zarr.json'), new TextEncoder().encode('{}'));
+  failures.count = Infinity;
+  await t.throwsAsync(patient.set('0/zarr.json', new Uint8Array(1)), { message: new RegExp(`store key "0/zarr.json": S3 PutObject of s3://${bucket}/r/0/zarr.json failed after 3 attempts \\(HTTP 503\\): SlowDown`) });
+  t.is(failures.refused, 5);
+  patient.destroy();
+  proxy.close();
   await deleteBucket(s3, bucket);
 });
 

@@ -2,6 +2,7 @@
  * An S3 server for tests: fauxqs, in process on 127.0.0.1 (port 0), with fake credentials in the environment, and
  * a TCP relay in front of it that a test can cut to see a server vanish mid-stream while the objects stay readable.
  */
+import http from 'node:http';
 import net from 'node:net';
 import { S3Client, ListObjectsV2Command, GetObjectCommand, DeleteObjectsCommand, DeleteBucketCommand, CreateBucketCommand } from '@aws-sdk/client-s3';
 import { startFauxqs } from 'fauxqs';
@@ -89,4 +90,31 @@ export async function relay(port: number): Promise<{ endpoint: string; cut(): vo
       for (const socket of sockets) socket.destroy();
     },
   };
+}
+
+/**
+ * An HTTP proxy to `port` on 127.0.0.1 that answers the next `failures.count` PUT requests with 503 SlowDown (S3's
+ * throttling), as a busy server does; `failures.refused` counts them.
+ */
+export async function throttlingProxy(port: number, failures: { count: number; refused: number }): Promise<{ endpoint: string; close(): void }> {
+  const server = http.createServer((req, res) => {
+    if (req.method === 'PUT' && failures.count > 0) {
+      failures.count--;
+      failures.refused++;
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(503, { 'content-type': 'application/xml' });
+        res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>');
+      });
+      return;
+    }
+    const upstream = http.request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers }, (response) => {
+      res.writeHead(response.statusCode!, response.headers);
+      response.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { endpoint: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`, close: () => server.close() };
 }
