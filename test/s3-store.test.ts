@@ -6,6 +6,7 @@
 import test from 'ava';
 import { execFile } from 'node:child_process';
 import { readdir, readFile, rm } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
@@ -46,21 +47,31 @@ function containsText(bytes: Uint8Array, text: string): boolean {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes(text);
 }
 
-/** A client of our own, recording each command's name and whether any request used aws-chunked or a checksum. */
-function recordingClient(config: S3ClientConfig): { client: S3Client; commands: string[]; checksummed: string[] } {
+/**
+ * A client of our own, recording each command's name, whether any request used aws-chunked or a checksum, and the
+ * most uploads (PutObject, UploadPart) in flight at once.
+ */
+function recordingClient(config: S3ClientConfig): { client: S3Client; commands: string[]; checksummed: string[]; uploads: { now: number; most: number } } {
   const client = new S3Client(config);
   const commands: string[] = [];
   const checksummed: string[] = [];
+  const uploads = { now: 0, most: 0 };
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const headers = (args.request as { headers?: Record<string, string> }).headers ?? {};
       if (Object.keys(headers).some((h) => /^x-amz-checksum-|^x-amz-sdk-checksum/i.test(h)) || /aws-chunked/.test(headers['content-encoding'] ?? '')) checksummed.push(context.commandName!);
       commands.push(context.commandName!);
-      return next(args);
+      const upload = /^(PutObject|UploadPart)Command$/.test(context.commandName!);
+      if (upload) uploads.most = Math.max(uploads.most, ++uploads.now);
+      try {
+        return await next(args);
+      } finally {
+        if (upload) uploads.now--;
+      }
     },
     { step: 'finalizeRequest' },
   );
-  return { client, commands, checksummed };
+  return { client, commands, checksummed, uploads };
 }
 
 test('pure: s3:// URLs, option defaults for custom endpoints, and the overwrite rules on object keys', (t) => {
@@ -162,6 +173,17 @@ test('writer: overwrite patches bytes still held, refuses uploaded ones; abort l
   await refused.append(value.subarray(0, MIN_PART_BYTES + 10));
   await t.throwsAsync(refused.commit(), { message: new RegExp(`CompleteMultipartUpload of s3://${bucket}/w/c/2 failed.*EntityTooSmall`) });
   t.is(await store.get('c/2'), undefined);
+  // Three parts appended at once by two writers: the store lets one upload run at a time.
+  const recorder = recordingClient(clientConfig(resolveS3Options({ endpoint: s3.endpoint })));
+  const one = new S3Store(`s3://${bucket}/w`, { client: recorder.client, maxConcurrentUploads: 1 });
+  const [a, b] = [one.createWriter('c/3'), one.createWriter('c/4')];
+  await Promise.all([a.append(value), b.append(value), a.append(value.subarray(0, MIN_PART_BYTES))]);
+  await Promise.all([a.commit(), b.commit()]);
+  t.is(recorder.uploads.most, 1);
+  // c/3: parts 2 and 3 as they fill, then its last (1000 bytes) and held first part; c/4: part 2, then 3 and 1.
+  t.is(recorder.commands.filter((c) => c === 'UploadPartCommand').length, 4 + 3);
+  t.is((await store.get('c/4'))!.byteLength, value.byteLength);
+  recorder.client.destroy();
   store.destroy();
   small.destroy();
   await t.notThrowsAsync(deleteBucket(s3, bucket), 'no multipart upload left pending');
@@ -214,7 +236,7 @@ test('the server vanishing mid-stream fails the write naming bucket and key, and
     }
   }
   const error = await t.throwsAsync(
-    pipeline(cutAfterSix, ...zarrTransforms({ store: `s3://${bucket}/gone`, s3: { endpoint: link.endpoint, maxAttempts: 2, requestTimeoutMs: 2000 }, dtype: 'uint16', width: 64, height: 64, chunking: { tileWidth: 32, tileHeight: 64, framesPerChunk: 3 } })),
+    pipeline(cutAfterSix, ...zarrTransforms({ store: `s3://${bucket}/gone`, s3: { endpoint: link.endpoint, maxAttempts: 2, idleTimeoutMs: 2000 }, dtype: 'uint16', width: 64, height: 64, chunking: { tileWidth: 32, tileHeight: 64, framesPerChunk: 3 } })),
   );
   t.regex(error!.message, new RegExp(`s3://${bucket}/gone/`));
   t.regex(error!.message, /ECONNREFUSED|ECONNRESET|socket hang up|EPIPE/);
@@ -242,6 +264,18 @@ test('throttling (503 SlowDown) is retried with backoff up to maxAttempts, then 
   patient.destroy();
   proxy.close();
   await deleteBucket(s3, bucket);
+});
+
+test('a server that accepts and never answers: the request times out (idleTimeoutMs) instead of hanging the write', async (t) => {
+  t.timeout(30_000);
+  const sockets = new Set<net.Socket>();
+  const silent = net.createServer((socket) => void sockets.add(socket.on('error', () => undefined)));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const store = new S3Store('s3://silent-bucket/x', { endpoint: `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`, maxAttempts: 2, idleTimeoutMs: 300 });
+  await t.throwsAsync(store.set('zarr.json', new Uint8Array(2)), { message: /S3 PutObject of s3:\/\/silent-bucket\/x\/zarr\.json failed after 2 attempts: TimeoutError/ });
+  store.destroy();
+  for (const socket of sockets) socket.destroy();
+  silent.close();
 });
 
 test('CLI: write to s3:// with --s3-endpoint; --json names the URL, no credentials anywhere', async (t) => {

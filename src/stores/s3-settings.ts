@@ -21,13 +21,16 @@ export interface S3Options {
   requestChecksumCalculation?: 'WHEN_SUPPORTED' | 'WHEN_REQUIRED';
   /** Attempts per request, retries of transient errors (5xx, throttling, resets) included, with backoff. Default 5. */
   maxAttempts?: number;
-  /** Milliseconds a request may wait for the connection or for the server's response before it fails (and is retried). Default 30000. */
-  requestTimeoutMs?: number;
+  /**
+   * Milliseconds a request may go without progress (connecting, or no byte sent or received) before it fails, and is
+   * retried: a vanished server fails the write, a slow but working link does not. Default 30000.
+   */
+  idleTimeoutMs?: number;
   /** Part uploads in flight at once, over all the store's values (the memory bound's factor). Default 8. */
   maxConcurrentUploads?: number;
 }
 
-export type ResolvedS3Options = Required<Pick<S3Options, 'forcePathStyle' | 'maxAttempts' | 'requestTimeoutMs' | 'maxConcurrentUploads'>> &
+export type ResolvedS3Options = Required<Pick<S3Options, 'forcePathStyle' | 'maxAttempts' | 'idleTimeoutMs' | 'maxConcurrentUploads'>> &
   Pick<S3Options, 'endpoint' | 'region' | 'requestChecksumCalculation'>;
 
 const CHECKSUM_MODES = ['WHEN_SUPPORTED', 'WHEN_REQUIRED'] as const;
@@ -35,7 +38,7 @@ const CHECKSUM_MODES = ['WHEN_SUPPORTED', 'WHEN_REQUIRED'] as const;
 /** Checks the `s3` option (an OptionError names the field) and fills in defaults. */
 export function resolveS3Options(options: S3Options | undefined, field = 's3'): ResolvedS3Options {
   if (options !== undefined && (options === null || typeof options !== 'object')) throw new OptionError(field, options, 'an object { endpoint?, region?, ... }');
-  const { endpoint, region, forcePathStyle, requestChecksumCalculation, maxAttempts = 5, requestTimeoutMs = 30_000, maxConcurrentUploads = 8 } = options ?? {};
+  const { endpoint, region, forcePathStyle, requestChecksumCalculation, maxAttempts = 5, idleTimeoutMs = 30_000, maxConcurrentUploads = 8 } = options ?? {};
   if (endpoint !== undefined) {
     let url: URL | undefined;
     try {
@@ -53,7 +56,7 @@ export function resolveS3Options(options: S3Options | undefined, field = 's3'): 
     throw new OptionError(`${field}.requestChecksumCalculation`, requestChecksumCalculation, `one of ${CHECKSUM_MODES.join(', ')}`);
   }
   positiveInteger(`${field}.maxAttempts`, maxAttempts);
-  positiveInteger(`${field}.requestTimeoutMs`, requestTimeoutMs);
+  positiveInteger(`${field}.idleTimeoutMs`, idleTimeoutMs);
   positiveInteger(`${field}.maxConcurrentUploads`, maxConcurrentUploads);
   return {
     endpoint,
@@ -61,7 +64,7 @@ export function resolveS3Options(options: S3Options | undefined, field = 's3'): 
     forcePathStyle: forcePathStyle ?? endpoint !== undefined,
     requestChecksumCalculation: requestChecksumCalculation ?? (endpoint !== undefined ? 'WHEN_REQUIRED' : undefined),
     maxAttempts,
-    requestTimeoutMs,
+    idleTimeoutMs,
     maxConcurrentUploads,
   };
 }
@@ -76,7 +79,7 @@ export function clientConfig(options: ResolvedS3Options, env: NodeJS.ProcessEnv 
     forcePathStyle: options.forcePathStyle,
     maxAttempts: options.maxAttempts,
     retryMode: 'standard',
-    requestHandler: { connectionTimeout: options.requestTimeoutMs, requestTimeout: options.requestTimeoutMs },
+    requestHandler: { connectionTimeout: options.idleTimeoutMs, socketTimeout: options.idleTimeoutMs },
   };
   if (options.endpoint !== undefined) config.endpoint = options.endpoint;
   const region = options.region ?? (options.endpoint !== undefined ? (env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1') : undefined);
