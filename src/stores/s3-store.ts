@@ -153,9 +153,11 @@ export class S3Store implements Store {
     const keys: string[] = [];
     let ContinuationToken: string | undefined;
     do {
-      const page = await this.send('ListObjectsV2', '.', () =>
-        this.client.send(new ListObjectsV2Command({ Bucket: this.location.bucket, Prefix, ContinuationToken, MaxKeys: Number.isFinite(limit) ? limit : undefined })),
-      );
+      const page = await this.client
+        .send(new ListObjectsV2Command({ Bucket: this.location.bucket, Prefix, ContinuationToken, MaxKeys: Number.isFinite(limit) ? limit : undefined }))
+        .catch((error: unknown) => {
+          throw this.describeError('ListObjectsV2', Prefix ?? '', error);
+        });
       for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key.slice(Prefix?.length ?? 0));
       ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (ContinuationToken && keys.length < limit);
