@@ -12,6 +12,9 @@ export { ChunkAccumulator, type ChunkAccumulatorOptions, type AccumulateMode } f
 export { ZarrSink, type ZarrSinkOptions, type SinkProgress, type ZarrSinkEvents, type SinkListener } from './sinks/zarr-sink.js';
 export { FileSystemStore, type FileSystemStoreOptions, type FileOps, type FileHandleOps } from './stores/fs-store.js';
 export { MemoryStore } from './stores/memory-store.js';
+export { S3Store, type S3StoreOptions } from './stores/s3-store.js';
+export { parseS3Url, type S3Location } from './stores/s3-url.js';
+export type { S3Options, ResolvedS3Options } from './stores/s3-settings.js';
 export { validateKey, InvalidKeyError } from './stores/keys.js';
 export type { Store, StoreWriter } from './stores/store.js';
 export { resolveLayout, framesPerChunkFor, MIN_MAX_BYTES_PER_CHUNK, type ArrayLayout, type ChunkingOptions, type FrameShape, type ResolvedLayout } from './chunking/layout.js';

@@ -5,6 +5,7 @@
  */
 import type { ChunkingOptions } from './chunking/layout.js';
 import type { CompressionOptions, ZarrStreamOptions } from './options.js';
+import type { S3Options } from './stores/s3-settings.js';
 import { OptionError } from './option-error.js';
 import { closestName } from './util/edit-distance.js';
 
@@ -37,6 +38,7 @@ export const OPTION_KEYS = {
   frameOwnership: true,
   durable: true,
   frames: true,
+  s3: { endpoint: true, region: true, forcePathStyle: true, requestChecksumCalculation: true, maxAttempts: true, idleTimeoutMs: true, maxConcurrentUploads: true } satisfies KeyTable<S3Options>,
 } as const satisfies KeyTable<ZarrStreamOptions>;
 
 /** Throws an OptionError for a key that is not an option, naming its dotted path and the closest known key. */

@@ -16,6 +16,9 @@ import { OptionError } from './option-error.js';
 import { checkKeys, OPTION_KEYS } from './option-keys.js';
 import { formatBytes } from './util/format-bytes.js';
 import { virtualRootOf } from './stores/fs-checks.js';
+import { isS3Url, parseS3Url } from './stores/s3-url.js';
+import { resolveS3Options, type ResolvedS3Options, type S3Options } from './stores/s3-settings.js';
+import { MIN_PART_BYTES } from './stores/s3-writer.js';
 import { streamPlanOf } from './transforms/blosc-compressor.js';
 import type { AccumulateMode } from './transforms/chunk-accumulator.js';
 import { nativeReduction } from './downsample/native-kernels.js';
@@ -47,8 +50,10 @@ export interface CompressionOptions {
 }
 
 export interface ZarrStreamOptions {
-  /** A directory path (a FileSystemStore is made for it) or any Store. */
+  /** A directory path (a FileSystemStore is made for it), an `s3://bucket/prefix` URL (an S3Store), or any Store. */
   store: string | Store;
+  /** For an s3:// store: endpoint, region and the like (docs/usage.md); credentials come from the AWS SDK's chain. */
+  s3?: S3Options;
   /** Default 3, or the device's. */
   zarrVersion?: ZarrVersion;
   /** One of the seed driver's six devices: sets zarrVersion and compression; explicit options refine it. */
@@ -119,6 +124,8 @@ function integer(field: string, value: unknown, min: number): number {
 
 export interface ResolvedOptions {
   store: string | Store;
+  /** For an s3:// store: its settings, defaults filled in. */
+  s3: ResolvedS3Options | undefined;
   zarrVersion: ZarrVersion;
   dtype: DType;
   /** One per pyramid level; level 0 first. */
@@ -191,7 +198,9 @@ function resolveWithoutLimits(options: ZarrStreamOptions): ResolvedOptions {
   if (!(typeof store === 'string' && store.length > 0) && !isStore(store)) {
     throw new OptionError('store', store, 'a directory path or a Store (an object with set() and get())');
   }
-  const virtualRoot = typeof store === 'string' ? virtualRootOf(store) : undefined;
+  const s3 = isS3Url(store) ? (parseS3Url(store), resolveS3Options(options.s3)) : undefined;
+  if (options.s3 !== undefined && !s3) throw new OptionError('s3', options.s3, 'given only with an s3://bucket/prefix store', `s3 options were given, but store is not an s3:// URL (got ${typeof store === 'string' ? JSON.stringify(store) : 'a Store object'})`);
+  const virtualRoot = typeof store === 'string' && !s3 ? virtualRootOf(store) : undefined;
   if (virtualRoot) throw new OptionError('store', store, `a directory on a disk (${virtualRoot} is a virtual filesystem, which cannot hold a dataset)`);
   if (options.device !== undefined && !isDeviceName(options.device)) throw new OptionError('device', options.device, `one of ${DEVICE_NAMES.join(', ')}`);
   const device = options.device === undefined ? undefined : DEVICES[options.device];
@@ -277,9 +286,11 @@ function resolveWithoutLimits(options: ZarrStreamOptions): ResolvedOptions {
   const frameOwnership = options.frameOwnership ?? 'copy';
   if (!FRAME_OWNERSHIPS.includes(frameOwnership)) throw new OptionError('frameOwnership', frameOwnership, `one of ${FRAME_OWNERSHIPS.join(', ')}`);
   const frameCopies = frameOwnership === 'copy' ? frameCopiesBound(layout.tilesPerFrame, maxConcurrentWritesFor(modes[0] === 'whole')) : undefined;
-  const estimate = estimateResources({ layouts, modes, plans, workers, engine, downsampleThread, frameCopies });
+  const s3Uploads = s3 && { partBytes: MIN_PART_BYTES, maxConcurrentUploads: s3.maxConcurrentUploads };
+  const estimate = estimateResources({ layouts, modes, plans, workers, engine, downsampleThread, frameCopies, s3Uploads });
   return {
     store,
+    s3,
     zarrVersion,
     dtype: options.dtype,
     layouts,

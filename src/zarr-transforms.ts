@@ -2,6 +2,7 @@
 import { resolveOptions, type ResolvedOptions, type ZarrStreamOptions } from './options.js';
 import { omeAttributesV2, omeAttributesV3 } from './metadata/ome.js';
 import { FileSystemStore } from './stores/fs-store.js';
+import { S3Store } from './stores/s3-store.js';
 import { ChunkAccumulator, type AccumulateMode } from './transforms/chunk-accumulator.js';
 import { BloscCompressor } from './transforms/blosc-compressor.js';
 import { Downsampler } from './transforms/downsampler.js';
@@ -27,8 +28,9 @@ export function sinkOf(chain: ZarrChain): ZarrSink {
  */
 export function zarrTransforms(options: ZarrStreamOptions): ZarrChain {
   const resolved = resolveOptions(options);
-  // A path becomes a FileSystemStore, which touches the disk only once the stream runs (the sink opens it).
-  const store = typeof resolved.store === 'string' ? new FileSystemStore(resolved.store, { durable: resolved.durable }) : resolved.store;
+  // A path becomes a FileSystemStore, an s3:// URL an S3Store: neither does I/O until the stream runs (the sink opens it).
+  const store =
+    typeof resolved.store !== 'string' ? resolved.store : resolved.s3 ? new S3Store(resolved.store, resolved.s3) : new FileSystemStore(resolved.store, { durable: resolved.durable });
   const { layouts } = resolved;
   const splitter = new TileSplitter({ layouts });
   // Without a codec nothing needs a whole chunk: raw chunks stream to the store tile by tile.

@@ -79,3 +79,12 @@ test('the open-file limit is read from /proc/self/limits; chunk files per frame 
   t.is(maxChunksPerFrame({ totalMemory: 2 ** 34, cores: 2, openFiles: 256 }), 128);
   t.is(maxChunksPerFrame({ totalMemory: 2 ** 34, cores: 2, openFiles: 1_048_576 }), 1024);
 });
+
+test('an s3:// store adds its part buffers to the estimate: two per open chunk and the uploads in flight', (t) => {
+  const options = { dtype: 'uint16' as const, width: 2048, height: 2048, chunking: { tileWidth: 512, tileHeight: 512 } };
+  const disk = estimateMemory({ ...options, store: '/tmp/x.zarr' });
+  const s3 = estimateMemory({ ...options, store: 's3://bucket/run', s3: { endpoint: 'http://127.0.0.1:9000', maxConcurrentUploads: 4 } });
+  t.is(disk.terms.find((term) => term.name === 's3 parts'), undefined);
+  t.is(s3.terms.find((term) => term.name === 's3 parts')?.bytes, (2 * 16 + 4) * 5 * 2 ** 20);
+  t.is(s3.bytes - disk.bytes, (2 * 16 + 4) * 5 * 2 ** 20);
+});

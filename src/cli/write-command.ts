@@ -21,6 +21,7 @@ import { FlagError } from './flag-values.js';
 import { progressReporter } from './progress.js';
 import { openWriteInput, untilInputError } from './write-input.js';
 import { InputError } from '../inputs/input-error.js';
+import { isS3Url } from '../stores/s3-url.js';
 
 /** Ctrl-C, SIGTERM or SIGHUP: what was stored stays readable; exit code 128 + the signal's number, as shells expect. */
 export class InterruptedError extends Error {
@@ -63,6 +64,8 @@ const FLAG_OF_FIELD: Record<string, string> = {
   chunking: '--tile-width/--tile-height',
   durable: '--durable',
   frames: '--frames',
+  's3.endpoint': '--s3-endpoint',
+  's3.region': '--s3-region',
 };
 
 export interface WriteArgs {
@@ -94,6 +97,8 @@ export interface WriteArgs {
   maxMemory?: string;
   input: string;
   quiet: boolean;
+  s3Endpoint?: string;
+  s3Region?: string;
 }
 
 function integerFlag(flag: string, text: string, min: number): number {
@@ -149,6 +154,8 @@ export function writeFlags(y: Argv, defaults: { frames: number; width: number; h
     .option('max-memory', { type: 'string', defaultDescription: 'half the machine\'s memory', describe: "refuse options estimated to need more memory (8GiB, 1TiB) [size, default: half the machine's memory]" })
     .option('overwrite', { type: 'boolean', default: false, describe: 'replace the Zarr store at <out> (only a Zarr store, and only its Zarr keys) [boolean]' })
     .option('durable', { type: 'boolean', default: true, describe: 'fsync chunks and metadata before counting them (--no-durable: faster, for scratch data) [boolean, default: true]' })
+    .option('s3-endpoint', { type: 'string', describe: 'for an s3://bucket/prefix <out>: an S3-compatible endpoint (MinIO, Ceph RGW), path-style [URL, default: AWS S3]' })
+    .option('s3-region', { type: 'string', describe: "for an s3://bucket/prefix <out>: the region [default: the AWS SDK's (AWS_REGION, profile), us-east-1 with --s3-endpoint]" })
     .option('quiet', { type: 'boolean', default: false, describe: 'no progress bar or progress lines [boolean]' })
     .option('json', { type: 'boolean', default: false, describe: 'print a JSON summary instead of text [boolean]' }) as unknown as Argv<WriteArgs>;
 }
@@ -179,8 +186,14 @@ export async function runWrite(args: WriteArgs, demo: boolean, given: ReadonlySe
   if (maxBytes === undefined || maxBytes < 1) throw new FlagError(`--max-bytes-per-chunk must be a size such as 67108864 or 64MiB, got ${JSON.stringify(args.maxBytesPerChunk)}`);
   const zarrVersion: 2 | 3 | undefined = args.zarrVersion === '2' ? 2 : args.zarrVersion === '3' ? 3 : undefined;
   if (args.zarrVersion !== undefined && !zarrVersion) throw new FlagError(`--zarr-version must be 2 or 3, got ${JSON.stringify(args.zarrVersion)}`);
+  const s3 = isS3Url(args.out);
+  if (!s3 && (args.s3Endpoint !== undefined || args.s3Region !== undefined)) throw new FlagError(`--s3-endpoint and --s3-region need an s3://bucket/prefix <out>, got ${JSON.stringify(args.out)}`);
+  // The AWS SDK warns on Node 20 about its releases from 2027, which the pinned version is not (docs/dependencies.md).
+  if (s3) process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const where = s3 ? args.out : path.resolve(args.out);
   const options = {
     store: args.out,
+    s3: s3 ? { endpoint: args.s3Endpoint, region: args.s3Region } : undefined,
     zarrVersion,
     ...input.shape,
     frames: input.frames,
@@ -240,18 +253,18 @@ export async function runWrite(args: WriteArgs, demo: boolean, given: ReadonlySe
   } catch (error) {
     progress.stop();
     if (!stoppedBy) throw error;
-    throw new InterruptedError(`interrupted: ${sink.progress.frames[0]} of ${input.frames ?? 'the'} frames are stored and readable in ${path.resolve(args.out)} (${stoppedBy})`, STOP_SIGNALS[stoppedBy]);
+    throw new InterruptedError(`interrupted: ${sink.progress.frames[0]} of ${input.frames ?? 'the'} frames are stored and readable in ${where} (${stoppedBy})`, STOP_SIGNALS[stoppedBy]);
   } finally {
     for (const signal of signals) process.off(signal, onSignal);
   }
   progress.stop();
   // Every whole frame before the input's failure is stored, with final metadata: now the failure is reported.
-  if (inputError) throw new InputError(inputError.input, inputError.frameIndex, `${inputError.message.replace(/^input [^:]*: /, '').replace(/^frame \d+: /, '')}; the ${sink.progress.frames[0]} frames before it are stored in ${path.resolve(args.out)}`);
+  if (inputError) throw new InputError(inputError.input, inputError.frameIndex, `${inputError.message.replace(/^input [^:]*: /, '').replace(/^frame \d+: /, '')}; the ${sink.progress.frames[0]} frames before it are stored in ${where}`);
   const seconds = (performance.now() - started) / 1000;
   const frames = sink.progress.frames[0]!;
   const rawBytes = frames * frameBytes;
   const summary = {
-    store: path.resolve(args.out),
+    store: where,
     zarrVersion: sink.zarrVersion,
     array: '0',
     shape: arrayShape(layout, frames),

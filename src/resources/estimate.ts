@@ -69,6 +69,8 @@ export interface ChainShape {
   downsampleThread: boolean;
   /** With frameOwnership 'copy': the bound of the frame-copy pool (frameCopiesBound). */
   frameCopies?: number;
+  /** For an s3:// store: its part size and the uploads it keeps in flight. */
+  s3Uploads?: { partBytes: number; maxConcurrentUploads: number };
 }
 
 export interface MemoryTerm {
@@ -174,6 +176,13 @@ export function estimateResources(chain: ChainShape): ResourceEstimate {
   add('workers', threads, `${workers} compression worker threads${chain.engine === 'wasm' ? ' and their WebAssembly heaps (input, output and scratch of a job)' : ''}`);
   add('runtime', RUNTIME_BYTES, 'the heap, code and threads the write adds to the process, whatever its buffers');
   add('bookkeeping', bookkeeping, `per tile of a frame (${BYTES_PER_TILE} bytes: messages, regions, open chunk writers) and per open chunk its block table`);
+
+  if (chain.s3Uploads) {
+    // S3Store: each open chunk's writer holds back its first part and fills another; uploads in flight hold theirs.
+    const { partBytes, maxConcurrentUploads } = chain.s3Uploads;
+    const chunks = layouts.reduce((sum, layout) => sum + layout.tilesPerFrame, 0);
+    add('s3 parts', (2 * chunks + maxConcurrentUploads) * partBytes, `S3 multipart part buffers: 2 per open chunk (${chunks}) and ${maxConcurrentUploads} uploads in flight, of ${partBytes} bytes`);
+  }
 
   const writes = maxWholeChunk > 0 && !streams && openChunks === 0 ? SINK_WRITES_WHOLE : SINK_WRITES_PARTS;
   return {

@@ -1,0 +1,120 @@
+/**
+ * An S3 server for tests: fauxqs, in process on 127.0.0.1 (port 0), with fake credentials in the environment, and
+ * a TCP relay in front of it that a test can cut to see a server vanish mid-stream while the objects stay readable.
+ */
+import http from 'node:http';
+import net from 'node:net';
+import { S3Client, ListObjectsV2Command, GetObjectCommand, DeleteObjectsCommand, DeleteBucketCommand, CreateBucketCommand } from '@aws-sdk/client-s3';
+import { startFauxqs } from 'fauxqs';
+
+/** Fake credentials the SDK's default chain finds: a test checks they never appear in output or in the store. */
+export const FAKE_KEY_ID = 'AKIAZSTESTKEYID12345';
+export const FAKE_SECRET = 'zsTestSecret/doNotPrint+0123456789abcdefgh';
+process.env.AWS_ACCESS_KEY_ID = FAKE_KEY_ID;
+process.env.AWS_SECRET_ACCESS_KEY = FAKE_SECRET;
+// The pinned SDK warns that its releases from 2027 need Node 22 (docs/dependencies.md).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
+export interface TestS3 {
+  endpoint: string;
+  client: S3Client;
+  newBucket(): Promise<string>;
+  /** Every object under `prefix/` (keys relative to it), read whole. */
+  objects(bucket: string, prefix: string): Promise<Map<string, Uint8Array>>;
+  stop(): Promise<void>;
+}
+
+let buckets = 0;
+
+export async function startS3(): Promise<TestS3> {
+  const server = await startFauxqs({ port: 0, host: '127.0.0.1', logger: false });
+  const endpoint = `http://127.0.0.1:${server.port}`;
+  const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+  return {
+    endpoint,
+    client,
+    async newBucket() {
+      const name = `zs-test-${process.pid}-${++buckets}`;
+      await client.send(new CreateBucketCommand({ Bucket: name }));
+      return name;
+    },
+    async objects(bucket, prefix) {
+      const out = new Map<string, Uint8Array>();
+      let ContinuationToken: string | undefined;
+      do {
+        const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix + '/', ContinuationToken }));
+        for (const { Key } of page.Contents ?? []) {
+          const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key }));
+          out.set(Key!.slice(prefix.length + 1), await object.Body!.transformToByteArray());
+        }
+        ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (ContinuationToken);
+      return out;
+    },
+    async stop() {
+      client.destroy();
+      await server.stop();
+    },
+  };
+}
+
+/**
+ * Deletes every object, then the bucket: fauxqs refuses DeleteBucket while a multipart upload is in progress in the
+ * bucket (it has no ListMultipartUploads), so success shows none was left pending.
+ */
+export async function deleteBucket(s3: TestS3, bucket: string): Promise<void> {
+  const page = await s3.client.send(new ListObjectsV2Command({ Bucket: bucket }));
+  const Objects = (page.Contents ?? []).map(({ Key }) => ({ Key }));
+  if (Objects.length > 0) await s3.client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects } }));
+  await s3.client.send(new DeleteBucketCommand({ Bucket: bucket }));
+}
+
+/** A TCP relay to `port` on 127.0.0.1; cut() closes it and every connection through it (a server gone). */
+export async function relay(port: number): Promise<{ endpoint: string; cut(): void }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    const upstream = net.connect(port, '127.0.0.1');
+    for (const s of [socket, upstream]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => sockets.delete(s));
+    }
+    socket.pipe(upstream).pipe(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port: relayPort } = server.address() as net.AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${relayPort}`,
+    cut() {
+      server.close();
+      for (const socket of sockets) socket.destroy();
+    },
+  };
+}
+
+/**
+ * An HTTP proxy to `port` on 127.0.0.1 that answers the next `failures.count` PUT requests with 503 SlowDown (S3's
+ * throttling), as a busy server does; `failures.refused` counts them.
+ */
+export async function throttlingProxy(port: number, failures: { count: number; refused: number }): Promise<{ endpoint: string; close(): void }> {
+  const server = http.createServer((req, res) => {
+    if (req.method === 'PUT' && failures.count > 0) {
+      failures.count--;
+      failures.refused++;
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(503, { 'content-type': 'application/xml' });
+        res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>');
+      });
+      return;
+    }
+    const upstream = http.request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers }, (response) => {
+      res.writeHead(response.statusCode!, response.headers);
+      response.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { endpoint: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`, close: () => server.close() };
+}
