@@ -37,6 +37,7 @@ export const OPTION_KEYS = {
   frameOwnership: true,
   durable: true,
   frames: true,
+  shardChunks: true,
 } as const satisfies KeyTable<ZarrStreamOptions>;
 
 /** Throws an OptionError for a key that is not an option, naming its dotted path and the closest known key. */

@@ -11,6 +11,8 @@ import { segmentRoom } from '../codecs/blosc-blocks.js';
 import { BLOSC_MAX_OVERHEAD } from '../codecs/blosc-settings.js';
 import type { EngineName } from '../codecs/engine.js';
 import type { AccumulateMode } from '../transforms/chunk-accumulator.js';
+import { chunksPerShard, rowGeometry, shardsPerRow } from '../chunking/shards.js';
+import { shardIndexBytes } from '../codecs/shard-index.js';
 
 const MIB = 2 ** 20;
 
@@ -134,8 +136,16 @@ export function estimateResources(chain: ChainShape): ResourceEstimate {
   let maxSegment = 0;
   let bookkeeping = 0;
   let openChunks = 0;
+  let shards = 0;
   for (const layout of layouts) {
     const mode = modes[layout.level]!;
+    if (layout.shardChunks) {
+      // ShardAssembler holds a shard row's chunks (copies, compressed at most to chunkBytes plus Blosc's overhead)
+      // until the row completes; the sink may still be writing the row before it (the assembler's queue is one shard).
+      const chunkBound = layout.chunkBytes + (mode === 'parts' ? 0 : BLOSC_MAX_OVERHEAD);
+      const indexes = shardsPerRow(layout, layout.shardChunks) * shardIndexBytes(chunksPerShard(layout.shardChunks));
+      shards += 2 * (rowGeometry(layout).chunksPerRow * chunkBound + indexes);
+    }
     bookkeeping += layout.tilesPerFrame * BYTES_PER_TILE;
     if (mode === 'parts') {
       // Whole tiles go out as views of the frame; edge tiles are copied into a pool of two frames' worth.
@@ -167,6 +177,7 @@ export function estimateResources(chain: ChainShape): ResourceEstimate {
   let compressed = 0;
   if (maxWholeChunk > 0) compressed += (2 * workers + 1 + 1 + SINK_WRITES_WHOLE + idle) * maxWholeChunk;
   if (streams) compressed += (5 * workers + 1 + tiles0 + SINK_WRITES_PARTS + idle) * maxSegment;
+  add('shards', shards, 'sharded levels: the chunks of the shard row filling and of the row being written, held until each shard is complete');
   add('compressed', compressed, 'compressed chunks or segments in flight, queued for the store, and kept for reuse');
 
   let threads = workers * WORKER_THREAD_BYTES;
