@@ -248,9 +248,11 @@ test('CLI: write --shard-chunks, then info shows the shards; --shard-chunks with
   const dir = await tempDir();
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const out = path.join(dir, 'cli.zarr');
-  const run = (args: string[]) => new Promise<{ code: number; stderr: string }>((resolve) => execFile(process.execPath, [CLI, ...args], (error, _stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stderr })));
-  const ok = await run(['write', out, '--frames', '6', '--width', '40', '--height', '30', '--tile-width', '16', '--tile-height', '16', '--frames-per-chunk', '2', '--shard-chunks', '2,1,2,2', '--compression', 'lz4', '--quiet']);
+  const run = (args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => execFile(process.execPath, [CLI, ...args], (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr })));
+  const ok = await run(['write', out, '--frames', '6', '--width', '40', '--height', '30', '--tile-width', '16', '--tile-height', '16', '--frames-per-chunk', '2', '--shard-chunks', '2,1,2,2', '--compression', 'lz4', '--quiet', '--json']);
   t.is(ok.code, 0, ok.stderr);
+  const written = JSON.parse(ok.stdout);
+  t.like(written, { chunkFiles: 3 * 2 * 3, shardFiles: 2 * 1 * 2, shards: [4, 1, 32, 32] });
   const summary = await summarizeStore(out);
   t.deepEqual(summary.arrays[0]!.chunks, [2, 1, 16, 16]);
   t.deepEqual(summary.arrays[0]!.shards, [4, 1, 32, 32]);

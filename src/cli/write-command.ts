@@ -16,6 +16,7 @@ import { OptionError } from '../options.js';
 import { sinkOf, zarrTransforms } from '../zarr-transforms.js';
 import { chunkShape, arrayShape } from '../metadata/zarr.js';
 import type { ArrayLayout } from '../chunking/layout.js';
+import { shardShape } from '../chunking/shards.js';
 import { formatBytes, parseSize } from './sizes.js';
 import { FlagError } from './flag-values.js';
 import { progressReporter } from './progress.js';
@@ -274,6 +275,8 @@ export async function runWrite(args: WriteArgs, demo: boolean, given: ReadonlySe
       : 'none',
     levels: sink.layouts.map((level, index) => ({ path: level.path, shape: arrayShape(level, sink.progress.frames[index]!), chunks: chunkShape(level) })),
     chunkFiles: sink.progress.chunks,
+    shardFiles: layout.shardChunks ? sink.progress.files : undefined,
+    shards: layout.shardChunks && shardShape(layout, layout.shardChunks),
     rawBytes,
     storedBytes: sink.progress.bytes,
     seconds: Number(seconds.toFixed(3)),
@@ -285,7 +288,7 @@ export async function runWrite(args: WriteArgs, demo: boolean, given: ReadonlySe
   }
   const lines = [
     `wrote ${summary.store} (Zarr v${summary.zarrVersion}): array "0" of shape (t, c, y, x) = (${summary.shape.join(', ')}), ${layout.dtype}`,
-    `  chunks (${summary.chunks.join(', ')}), ${summary.chunkFiles} chunk files, ${formatBytes(rawBytes)} in ${seconds.toFixed(2)} s (${summary.mbPerSecond} MB/s)`,
+    `  chunks (${summary.chunks.join(', ')}), ${summary.shards ? `${summary.chunkFiles} chunks in ${summary.shardFiles} shard files of (${summary.shards.join(', ')})` : `${summary.chunkFiles} chunk files`}, ${formatBytes(rawBytes)} in ${seconds.toFixed(2)} s (${summary.mbPerSecond} MB/s)`,
     `  compression: ${compressionText(summary.compression as 'none' | Record<string, unknown>, dataBytesOf(sink.layouts, sink.progress.frames), summary.storedBytes)}`,
     ...summary.levels.slice(1).map((level) => `  level ${level.path}: shape (${level.shape.join(', ')}), chunks (${level.chunks.join(', ')})`),
   ];

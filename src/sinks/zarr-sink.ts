@@ -47,6 +47,8 @@ export interface SinkProgress {
   /** Frames of each level whose chunks are all stored and whose metadata on disk says so. */
   frames: number[];
   chunks: number;
+  /** Chunk or shard files (values) stored: `chunks` unless the arrays are sharded. */
+  files: number;
   /** Bytes handed to the store (encoded chunk bytes; zero padding of short raw chunks not counted). */
   bytes: number;
   /** Raw size of the chunks stored (full chunk shape, padding included): `chunkBytes / bytes` is the compression ratio. */
@@ -106,6 +108,7 @@ export class ZarrSink extends Writable {
   private starting: Promise<void> | undefined;
   private opened = false;
   private chunks = 0;
+  private files = 0;
   private bytes = 0;
   private chunkBytes = 0;
 
@@ -140,7 +143,7 @@ export class ZarrSink extends Writable {
   }
 
   get progress(): SinkProgress {
-    return { frames: this.levels.map((level) => Math.max(0, level.metadata.visible)), chunks: this.chunks, bytes: this.bytes, chunkBytes: this.chunkBytes };
+    return { frames: this.levels.map((level) => Math.max(0, level.metadata.visible)), chunks: this.chunks, files: this.files, bytes: this.bytes, chunkBytes: this.chunkBytes };
   }
 
   override _write(message: SinkMessage, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
@@ -329,6 +332,7 @@ export class ZarrSink extends Writable {
     const state = this.levels[level]!;
     const { framesPerRow, valuesPerRow } = state.geometry;
     this.chunks += chunks;
+    this.files++;
     this.chunkBytes += chunks * layout.chunkBytes;
     state.framesSeen = Math.max(state.framesSeen, row * framesPerRow + frames);
     state.rows.set(row, (state.rows.get(row) ?? 0) + 1);
