@@ -18,6 +18,8 @@ import { clipShardChunks, rowGeometry, shardOf, shardShape, shardChunksPerChunkR
 import { crc32cOf, encodeShardIndex } from '../src/codecs/shard-index.js';
 import { v3ArrayMetadata } from '../src/metadata/zarr.js';
 import { MemoryStore } from '../src/stores/memory-store.js';
+import { FileSystemStore } from '../src/stores/fs-store.js';
+import { FaultyFs } from './helpers/faults.js';
 import { summarizeStore } from '../src/cli/info.js';
 import { firstDifference, makeFrames, source, tempDir } from './helpers/frames.js';
 import { filesOf, isMetadata, temporariesIn } from './helpers/store-check.js';
@@ -242,6 +244,24 @@ test('metadata claims only frames of complete shard rows while the stream runs',
     t.true(claim.frames % 3 === 0 || claim.frames === 11, `claim ${claim.frames}`);
   }
   t.is(claims.at(-1)!.frames, 11);
+});
+
+test('a failed shard write: the rejection names the shard, the metadata claims the shard rows before it, nothing torn', async (t) => {
+  const dir = await tempDir();
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const root = path.join(dir, 'failing.zarr');
+  const fs = new FaultyFs(root, (op) => (op.op === 'rename' && op.key === '0/c/2/0/0/1' ? { fail: 'EIO' } : undefined));
+  const { frames, bytes } = makeFrames(11, 16, 16, 1, 'uint8');
+  const chain = zarrTransforms({ store: new FileSystemStore(root, { fs }), dtype: 'uint8', width: 16, height: 16, chunking: { tileWidth: 8, tileHeight: 16, framesPerChunk: 1 }, shardChunks: [3, 1, 1, 1] });
+  const error = await t.throwsAsync(pipeline(source(frames), ...chain));
+  t.regex(error!.message, /0\/c\/2\/0\/0\/1/);
+  const files = await filesOf(root);
+  t.deepEqual(temporariesIn(files), []);
+  const back = await readWithZarrita(root);
+  t.is(back.shape[0], 6, 'shard rows 0 and 1 are claimed; row 2 lost a shard');
+  t.is(firstDifference(back.bytes, bytes.subarray(0, back.bytes.byteLength)), -1);
+  for (const row of [0, 1]) for (const x of [0, 1]) t.true(files.has(`0/c/${row}/0/0/${x}`));
+  await checkShards(t, root, '0');
 });
 
 test('CLI: write --shard-chunks, then info shows the shards; --shard-chunks with --zarr-version 2 is refused naming the flag', async (t) => {
