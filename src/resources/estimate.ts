@@ -11,7 +11,7 @@ import { segmentRoom } from '../codecs/blosc-blocks.js';
 import { BLOSC_MAX_OVERHEAD } from '../codecs/blosc-settings.js';
 import type { EngineName } from '../codecs/engine.js';
 import type { AccumulateMode } from '../transforms/chunk-accumulator.js';
-import { chunksPerShard, rowGeometry, shardsPerRow } from '../chunking/shards.js';
+import { chunksPerShard, shardsPerRow } from '../chunking/shards.js';
 import { shardIndexBytes } from '../codecs/shard-index.js';
 
 const MIB = 2 ** 20;
@@ -140,11 +140,11 @@ export function estimateResources(chain: ChainShape): ResourceEstimate {
   for (const layout of layouts) {
     const mode = modes[layout.level]!;
     if (layout.shardChunks) {
-      // ShardAssembler holds a shard row's chunks (copies, compressed at most to chunkBytes plus Blosc's overhead)
-      // until the row completes; the sink may still be writing the row before it (the assembler's queue is one shard).
+      // The sink's ShardPacker copies chunks that arrive in parts until each is complete (a chunk row of them, each
+      // at most chunkBytes plus Blosc's overhead); whole chunks go to their shard as they are. Plus two rows' indexes.
       const chunkBound = layout.chunkBytes + (mode === 'parts' ? 0 : BLOSC_MAX_OVERHEAD);
-      const indexes = shardsPerRow(layout, layout.shardChunks) * shardIndexBytes(chunksPerShard(layout.shardChunks));
-      shards += 2 * (rowGeometry(layout).chunksPerRow * chunkBound + indexes);
+      const indexes = 2 * shardsPerRow(layout, layout.shardChunks) * shardIndexBytes(chunksPerShard(layout.shardChunks));
+      shards += (mode === 'whole' ? 0 : layout.tilesPerFrame * chunkBound) + indexes;
     }
     bookkeeping += layout.tilesPerFrame * BYTES_PER_TILE;
     if (mode === 'parts') {
@@ -177,7 +177,7 @@ export function estimateResources(chain: ChainShape): ResourceEstimate {
   let compressed = 0;
   if (maxWholeChunk > 0) compressed += (2 * workers + 1 + 1 + SINK_WRITES_WHOLE + idle) * maxWholeChunk;
   if (streams) compressed += (5 * workers + 1 + tiles0 + SINK_WRITES_PARTS + idle) * maxSegment;
-  add('shards', shards, 'sharded levels: the chunks of the shard row filling and of the row being written, held until each shard is complete');
+  add('shards', shards, 'sharded levels: copies of the chunks filling in parts (a chunk row) until each goes to its shard, and the indexes');
   add('compressed', compressed, 'compressed chunks or segments in flight, queued for the store, and kept for reuse');
 
   let threads = workers * WORKER_THREAD_BYTES;

@@ -1,31 +1,35 @@
 /**
- * ShardPacker: the sink's first step for sharded levels, packing their encoded chunks into shards (Zarr v3
- * `sharding_indexed`). It lives in the sink rather than as a stage of its own because Node's typings of
- * `pipeline()` take at most four transforms between a source and its destination, and the chain already has four. A frame crosses every tile, so a shard's chunks fill concurrently and none can be
- * appended to its shard before the others: the assembler copies each chunk's bytes as they arrive (handing the
- * compressor's pooled buffers straight back) and holds them until the shard is complete, that is until every chunk
- * of its shard row (shardChunks[0] chunk rows) has arrived; then it gives the shard back as one sink part: the chunks in
- * index order, the index and its CRC-32C, which the sink writes as one value under the shard's key (a temporary
- * renamed into place, so no reader sees a torn shard). At the end of the stream, shards whose last chunk rows never
- * came (a partial last shard along t) are given back with those slots marked absent (`rest()`).
+ * ShardPacker: the sink's first step for sharded levels, turning their encoded chunks into the parts of shards
+ * (Zarr v3 `sharding_indexed`). It lives in the sink rather than as a stage of its own because Node's typings of
+ * `pipeline()` take at most four transforms between a source and its destination, and the chain has four.
  *
- * Memory: per sharded level, the compressed chunks of the shard row filling, plus the shards the sink is writing
- * (its writes in flight push back on the chain, so about one more shard row).
+ * A shard is streamed to its store writer (a temporary file, renamed into place on commit) one whole chunk at a time,
+ * in the order its chunks complete: the index says where each one is, so chunks need not be in index order. Once the
+ * shard's last chunk is appended, the index and its CRC-32C follow and the shard is committed: no reader sees a torn
+ * shard, and the sink counts its frames only then. A shard completes when every chunk of its shard row
+ * (shardChunks[0] chunk rows) inside the array has arrived; at the end of the stream, shards whose last chunk rows
+ * never came (a partial last shard along t) get their index with those slots absent (`rest()`).
+ *
+ * A frame crosses every tile, so a shard's chunks fill at the same time and a chunk's bytes cannot go to its shard
+ * before the chunk is complete: chunks that arrive in parts (raw, or compressed as frames arrive) are copied until
+ * then (the part's buffers go back at once). Memory: a chunk row of chunks per sharded level, at most; chunks
+ * compressed whole are handed on as they are.
  */
 import type { ArrayLayout } from '../chunking/layout.js';
 import { chunksPerShard, shardChunksPerChunkRow, shardOf, slotInShard, type ShardChunks } from '../chunking/shards.js';
 import { encodeShardIndex } from '../codecs/shard-index.js';
 import { byteLengthOf, type Bytes, type ChunkMessage, type ChunkPartMessage, type SinkMessage } from '../messages.js';
 
-
 type Coords = readonly [number, number, number, number];
 
-/** A shard being filled: each slot's chunk bytes (copies, in pieces), once the chunk is complete. */
+/** A shard being written: where each slot's chunk went in it (nbytes -1: absent so far). */
 interface PendingShard {
   level: number;
   coords: [number, number, number, number];
-  slots: Array<Uint8Array[] | undefined>;
+  offsets: number[];
   nbytes: number[];
+  /** Bytes appended so far: where the next chunk goes. */
+  size: number;
   stored: number;
   /** Chunks the shard holds when complete (fewer than its slots at a ragged edge). */
   expected: number;
@@ -35,7 +39,7 @@ interface PendingShard {
 
 export class ShardPacker {
   private readonly shards = new Map<string, PendingShard>();
-  /** Chunks arriving in parts: the copies of their parts so far. */
+  /** Chunks arriving in parts: copies of their parts so far. */
   private readonly partial = new Map<string, Uint8Array[]>();
 
   /** One layout per level; levels with `shardChunks` are sharded. */
@@ -47,8 +51,9 @@ export class ShardPacker {
   }
 
   /**
-   * Takes a sharded level's chunk or part (copying its bytes and releasing the message's buffers) and returns the
-   * shards it completed: none, or one.
+   * Takes a sharded level's chunk or part and returns what to write: nothing (a part of a chunk still filling), or
+   * one part of the chunk's shard holding the whole chunk (and, when it is the shard's last, the index and
+   * `complete`). Parts of one shard are given in the order they must be appended; the first starts at offset 0.
    */
   add(message: SinkMessage): ChunkPartMessage[] {
     const layout = this.layouts[message.level];
@@ -58,27 +63,26 @@ export class ShardPacker {
   }
 
   /**
-   * At the end of the stream: the shards whose last chunk rows never came (the stream ended inside their shard row),
-   * their missing slots absent. Throws when a chunk is still incomplete.
+   * At the end of the stream: the closing part (index, `complete`) of each shard whose last chunk rows never came
+   * (the stream ended inside their shard row), missing slots absent. Throws when a chunk is still incomplete.
    */
   rest(): ChunkPartMessage[] {
     if (this.partial.size > 0) throw new Error(`stream ended with ${this.partial.size} chunk(s) incomplete before sharding, e.g. ${this.partial.keys().next().value}`);
     const rest = [...this.shards.values()].sort((a, b) => a.level - b.level || compareCoords(a.coords, b.coords));
     this.shards.clear();
-    return rest.map((pending) => this.emitShard(pending));
+    return rest.map((pending) => closingPart(pending, []));
   }
 
-  /** Drops what is held (after a failure: only copies are held, so there is nothing else to release). */
+  /** Drops what is held (after a failure: only copies are held; the sink aborts the shards' writers). */
   clear(): void {
     this.shards.clear();
     this.partial.clear();
   }
 
   private chunkMessage(layout: ArrayLayout, shard: ShardChunks, message: ChunkMessage): ChunkPartMessage[] {
-    // A copy, so the compressor's pooled buffer goes back now rather than when the shard row completes.
-    const copy = message.data.slice();
-    message.release?.();
-    return this.chunkDone(layout, shard, message.coords, [copy], copy.byteLength, message.frames);
+    // A whole chunk goes to its shard as it is: its pooled buffer goes back once the sink has appended it.
+    const release = message.release && ((): void => message.release!());
+    return [this.chunkDone(layout, shard, message.coords, [message.data], message.data.byteLength, message.frames, release)];
   }
 
   private partMessage(layout: ArrayLayout, shard: ShardChunks, part: ChunkPartMessage): ChunkPartMessage[] {
@@ -99,10 +103,10 @@ export class ShardPacker {
       pieces.push(new Uint8Array(totalBytes - bytes));
       bytes = totalBytes;
     }
-    return this.chunkDone(layout, shard, part.coords, pieces, bytes, frames);
+    return [this.chunkDone(layout, shard, part.coords, pieces, bytes, frames)];
   }
 
-  private chunkDone(layout: ArrayLayout, shard: ShardChunks, coords: Coords, pieces: Uint8Array[], bytes: number, frames: number): ChunkPartMessage[] {
+  private chunkDone(layout: ArrayLayout, shard: ShardChunks, coords: Coords, pieces: Uint8Array[], bytes: number, frames: number, release?: () => void): ChunkPartMessage {
     const shardCoords = shardOf(shard, coords);
     const key = `${layout.level}/${shardCoords.join('/')}`;
     let pending = this.shards.get(key);
@@ -111,8 +115,9 @@ export class ShardPacker {
       pending = {
         level: layout.level,
         coords: shardCoords,
-        slots: new Array<Uint8Array[] | undefined>(slots).fill(undefined),
+        offsets: new Array<number>(slots).fill(0),
         nbytes: new Array<number>(slots).fill(-1),
+        size: 0,
         stored: 0,
         expected: shard[0] * shardChunksPerChunkRow(layout, shard, shardCoords),
         frames: 0,
@@ -120,38 +125,30 @@ export class ShardPacker {
       this.shards.set(key, pending);
     }
     const slot = slotInShard(shard, coords);
-    if (pending.slots[slot]) throw new Error(`chunk ${layout.path}/c/${coords.join('/')} arrived twice for shard ${key}`);
-    pending.slots[slot] = pieces;
+    if (pending.nbytes[slot]! >= 0) throw new Error(`chunk ${layout.path}/c/${coords.join('/')} arrived twice for shard ${key}`);
+    const offset = pending.size;
+    pending.offsets[slot] = offset;
     pending.nbytes[slot] = bytes;
+    pending.size += bytes;
     pending.stored++;
     pending.frames = Math.max(pending.frames, (coords[0] % shard[0]) * layout.chunk.frames + frames);
-    if (pending.stored < pending.expected) return [];
+    if (pending.stored < pending.expected) return { kind: 'chunk-part', level: pending.level, coords: pending.coords, offset, data: pieces, release };
     this.shards.delete(key);
-    return [this.emitShard(pending)];
+    return { ...closingPart(pending, pieces, offset), release };
   }
+}
 
-  /** The shard as one part: its chunks in slot order, then the index (offsets from the shard's start). */
-  private emitShard(pending: PendingShard): ChunkPartMessage {
-    const data: Uint8Array[] = [];
-    const offsets = new Array<number>(pending.slots.length).fill(0);
-    let offset = 0;
-    pending.slots.forEach((pieces, slot) => {
-      if (!pieces) return;
-      offsets[slot] = offset;
-      data.push(...pieces);
-      offset += pending.nbytes[slot]!;
-    });
-    const index = encodeShardIndex(offsets, pending.nbytes);
-    data.push(index);
-    return {
-      kind: 'chunk-part',
-      level: pending.level,
-      coords: pending.coords,
-      offset: 0,
-      data,
-      complete: { totalBytes: offset + index.byteLength, frames: pending.frames, chunks: pending.stored },
-    };
-  }
+/** The shard's last part: `pieces` (its last chunk, if any) from `offset`, then the index; commits the shard. */
+function closingPart(pending: PendingShard, pieces: Uint8Array[], offset = pending.size): ChunkPartMessage {
+  const index = encodeShardIndex(pending.offsets, pending.nbytes);
+  return {
+    kind: 'chunk-part',
+    level: pending.level,
+    coords: pending.coords,
+    offset,
+    data: [...pieces, index],
+    complete: { totalBytes: pending.size + index.byteLength, frames: pending.frames, chunks: pending.stored },
+  };
 }
 
 function copyBytes(data: Bytes, length: number): Uint8Array {

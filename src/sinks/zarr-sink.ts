@@ -95,7 +95,7 @@ export class ZarrSink extends Writable {
   private readonly maxConcurrent: number;
   private readonly levels: LevelProgress[];
   private readonly writers = new Map<string, ChunkWrite>();
-  /** Packs sharded levels' chunks into shards, each written as one value once complete. */
+  /** Streams sharded levels' chunks into their shards' writers, committing each shard once complete. */
   private readonly packer: ShardPacker;
   private readonly inflight = new Set<Promise<void>>();
   private waiting: ((error?: Error | null) => void) | undefined;
@@ -301,7 +301,10 @@ export class ZarrSink extends Writable {
     this.chunkStored(part.level, part.coords[0], frames, chunks);
   }
 
-  /** Writes the shards that `pack` completes (each a single part: one temporary, renamed into place on commit). */
+  /**
+   * Writes the shard parts that `pack` gives: whole chunks appended to their shard's writer (a temporary), and a
+   * shard's closing part (index and commit, which renames it into place).
+   */
   private async writeShards(pack: () => ChunkPartMessage[]): Promise<void> {
     await Promise.all(pack().map((shard) => this.writePart(shard)));
   }
