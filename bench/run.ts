@@ -29,6 +29,8 @@ interface Sample {
   peakRss: number;
   rssBefore: number;
   storedBytes: number;
+  /** Files (objects) the write left in the store. */
+  storedFiles: number;
   /** zarr-stream's estimateMemory() for the write; undefined for the other writers. */
   estimate?: number;
 }
@@ -117,6 +119,7 @@ async function main(): Promise<void> {
       peakRss: median(list.map((s) => s.peakRss)),
       writerMemory: median(list.map((s) => s.peakRss - s.rssBefore)),
       compressionRatio: median(list.map((s) => s.bytes / s.storedBytes)),
+      files: list[0]!.storedFiles,
       estimate: list[0]!.estimate,
       // Every round, not the median: the estimate is a bound, so one round above it is a failure.
       maxWriterMemory: Math.max(...list.map((s) => s.peakRss - s.rssBefore)),
@@ -147,11 +150,11 @@ async function main(): Promise<void> {
     return;
   }
   console.log(`\n${w.name}: ${w.frames} frames ${w.height}x${w.width} ${w.dtype}, chunks ${w.chunk.join('x')}, median of ${runs}`);
-  console.log('writer                          MB/s   peak RSS   writer memory   ratio   estimate');
+  console.log('writer                          MB/s   peak RSS   writer memory   ratio   files   estimate');
   console.log('(writer memory: peak RSS minus the RSS with the frames loaded, before the clock starts; estimate: estimateMemory())');
   for (const row of rows) {
     const estimate = row.estimate === undefined ? '' : `${mib(row.estimate).padStart(8)}${row.maxWriterMemory > row.estimate ? '  EXCEEDED' : ''}`;
-    console.log(`${row.label.padEnd(30)} ${row.mbPerSecond.toFixed(0).padStart(5)}   ${mib(row.peakRss).padStart(8)}   ${mib(row.writerMemory).padStart(13)}   ${row.compressionRatio.toFixed(3)}   ${estimate}`);
+    console.log(`${row.label.padEnd(30)} ${row.mbPerSecond.toFixed(0).padStart(5)}   ${mib(row.peakRss).padStart(8)}   ${mib(row.writerMemory).padStart(13)}   ${row.compressionRatio.toFixed(3)}   ${String(row.files).padStart(5)}   ${estimate}`);
   }
   for (const r of ratios) {
     console.log(

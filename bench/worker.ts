@@ -46,6 +46,7 @@ function zarrStreamOptions(w: Workload, version: 2 | 3, engine: EngineName, out:
     compression: w.codec ? { codec: w.codec.cname, clevel: w.codec.clevel, shuffle: w.codec.shuffle } : 'none',
     engine: w.codec ? engine : undefined,
     multiscale: w.multiscale ?? false,
+    shardChunks: w.shardChunks,
     frameOwnership,
     durable,
   };
@@ -55,13 +56,16 @@ async function zarrStream(w: Workload, version: 2 | 3, engine: EngineName, frame
   await pipeline(Readable.from(frames, { objectMode: true }), ...zarrTransforms(zarrStreamOptions(w, version, engine, out, frameOwnership, durable)));
 }
 
-/** Bytes stored under `dir`: the compressed size, for ratios. */
-async function storedBytes(dir: string): Promise<number> {
-  let total = 0;
+/** Bytes stored under `dir` (the compressed size, for ratios) and the files (objects) holding them. */
+async function stored(dir: string): Promise<{ bytes: number; files: number }> {
+  let bytes = 0;
+  let files = 0;
   for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    if (entry.isFile()) total += (await stat(path.join(entry.parentPath ?? entry.path, entry.name))).size;
+    if (!entry.isFile()) continue;
+    bytes += (await stat(path.join(entry.parentPath ?? entry.path, entry.name))).size;
+    files++;
   }
-  return total;
+  return { bytes, files };
 }
 
 /** zarrita.js as a user would drive it: 64-frame slabs through zarr.set. It creates v3 arrays; v2 arrays are opened from metadata we write. */
@@ -126,7 +130,8 @@ async function main(): Promise<void> {
   const peakRss = process.resourceUsage().maxRSS * 1024;
   // What zarr-stream said it would need at most (estimateMemory), to set against what it took.
   const estimate = system === 'zarr-stream' || system === 'zarr-stream-copy' ? estimateMemory(zarrStreamOptions(w, version, engineText as EngineName, out, system === 'zarr-stream' ? 'transfer' : 'copy')).bytes : undefined;
-  process.stdout.write(JSON.stringify({ seconds, bytes: all.byteLength, peakRss, rssBefore, storedBytes: await storedBytes(out), estimate }) + '\n');
+  const { bytes: storedBytes, files: storedFiles } = await stored(out);
+  process.stdout.write(JSON.stringify({ seconds, bytes: all.byteLength, peakRss, rssBefore, storedBytes, storedFiles, estimate }) + '\n');
 }
 
 await main();

@@ -12,6 +12,8 @@ export interface Workload {
   codec?: { cname: 'lz4' | 'zstd'; clevel: number; shuffle: 'byte' };
   multiscale?: boolean;
   zarrVersions: Array<2 | 3>;
+  /** Zarr v3 shards: chunks per shard along (t, c, y, x) (zarr-stream's shardChunks). */
+  shardChunks?: [number, number, number, number];
   /** A workload that is this one minus one feature, written in the same rounds so their times compare. */
   reference?: string;
 }
@@ -20,5 +22,7 @@ export const WORKLOADS: Record<string, Workload> = {
   W1: { name: 'W1 raw', frames: 128, width: 2048, height: 2048, dtype: 'uint16', chunk: [64, 512, 512], zarrVersions: [2, 3] },
   W2: { name: 'W2 lz4', frames: 128, width: 2048, height: 2048, dtype: 'uint16', chunk: [64, 512, 512], codec: { cname: 'lz4', clevel: 1, shuffle: 'byte' }, zarrVersions: [2, 3] },
   W3: { name: 'W3 zstd', frames: 128, width: 2048, height: 2048, dtype: 'uint16', chunk: [64, 512, 512], codec: { cname: 'zstd', clevel: 1, shuffle: 'byte' }, zarrVersions: [2, 3] },
+  // The shared sharding workload: chunks 32x256x256 in shards of 64x1024x1024; zarrita.js writes the same chunks unsharded.
+  W5: { name: 'W5 lz4 sharded', frames: 128, width: 2048, height: 2048, dtype: 'uint16', chunk: [32, 256, 256], shardChunks: [2, 1, 4, 4], codec: { cname: 'lz4', clevel: 1, shuffle: 'byte' }, zarrVersions: [3], reference: 'W2' },
   W4: { name: 'W4 multiscale', frames: 128, width: 2048, height: 2048, dtype: 'uint16', chunk: [64, 512, 512], codec: { cname: 'lz4', clevel: 1, shuffle: 'byte' }, multiscale: true, zarrVersions: [3], reference: 'W2' },
 };

@@ -104,9 +104,10 @@ export interface ChunkPartMessage {
   /**
    * Set on the chunk's last part. Raw chunks: `totalBytes` is the chunk's full byte length, and the store pads the
    * rest with zeros. Encoded chunks: `head` replaces the value's first bytes (a Blosc header and block table, known
-   * only once every block is compressed; the first part reserved its room).
+   * only once every block is compressed; the first part reserved its room). A shard (ShardAssembler) is one part
+   * whose `coords` are the shard's, `frames` those it covers from its first frame, and `chunks` the chunks it holds.
    */
-  complete?: { totalBytes?: number; frames: number; head?: Uint8Array };
+  complete?: { totalBytes?: number; frames: number; head?: Uint8Array; chunks?: number };
   /** True when the parts are a codec's output (the blocks of a Blosc chunk compressed as it filled). */
   encoded?: boolean;
   /**

@@ -39,6 +39,7 @@ export const OPTION_KEYS = {
   durable: true,
   frames: true,
   s3: { endpoint: true, region: true, forcePathStyle: true, requestChecksumCalculation: true, maxAttempts: true, idleTimeoutMs: true, maxConcurrentUploads: true } satisfies KeyTable<S3Options>,
+  shardChunks: true,
 } as const satisfies KeyTable<ZarrStreamOptions>;
 
 /** Throws an OptionError for a key that is not an option, naming its dotted path and the closest known key. */

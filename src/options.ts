@@ -3,6 +3,7 @@
  * naming the option and the value, before any stream exists or anything is written.
  */
 import { resolveLayout, type ArrayLayout, type ChunkingOptions } from './chunking/layout.js';
+import { clipShardChunks, type ShardChunks } from './chunking/shards.js';
 import { pyramidShapes } from './downsample/levels.js';
 import { DOWNSAMPLE_METHODS, type DownsampleMethod } from './downsample/reduce.js';
 import { isDType, DTYPES, type DType } from './dtype.js';
@@ -112,6 +113,13 @@ export interface ZarrStreamOptions {
    * that makes a fresh buffer per frame, like syntheticFrames).
    */
   frameOwnership?: FrameOwnership;
+  /**
+   * Zarr v3 sharding: chunks per shard along (t, c, y, x), so many chunks are packed into one shard file (the
+   * `sharding_indexed` codec). Every level is sharded; along c, y and x a shard is clipped to its level's chunk grid.
+   * A shard row (shardChunks[0] chunk rows) is held in memory, compressed, until it is complete (docs/usage.md).
+   * Not with zarrVersion 2. Default: no shards.
+   */
+  shardChunks?: readonly [number, number, number, number];
 }
 
 
@@ -267,7 +275,10 @@ function resolveWithoutLimits(options: ZarrStreamOptions): ResolvedOptions {
   const shapes = multiscale ? pyramidShapes(layout.frame, layout.chunk.width, layout.chunk.height) : [layout.frame];
   // Level l pairs frames in time l times: ceil(frames / 2^l) of them.
   const levelFrames = (level: number): number | undefined => (expectedFrames === undefined ? undefined : Math.ceil(expectedFrames / 2 ** level));
-  const layouts = shapes.map((shape, level) => (level === 0 ? layout : resolveLayout(shape, options.dtype, chunking, level, levelFrames(level)).layout));
+  const shardChunks = resolveShardChunks(options.shardChunks, zarrVersion);
+  const layouts = shapes
+    .map((shape, level) => (level === 0 ? layout : resolveLayout(shape, options.dtype, chunking, level, levelFrames(level)).layout))
+    .map((level) => (shardChunks ? { ...level, shardChunks: clipShardChunks(level, shardChunks) } : level));
   // Chunks are single buffers (and single files); beyond 2 GiB neither Node nor most readers cope.
   if (layout.chunkBytes > 2 ** 31 - 1) {
     const [field, value] = chunking.framesPerChunk === undefined ? ['chunking.maxBytesPerChunk', chunking.maxBytesPerChunk] : ['chunking.framesPerChunk', chunking.framesPerChunk];
@@ -309,6 +320,15 @@ function resolveWithoutLimits(options: ZarrStreamOptions): ResolvedOptions {
     maxMemory,
     estimate,
   };
+}
+
+/** The shardChunks option: four integers >= 1, and only for Zarr v3 (sharding is a v3 codec). */
+function resolveShardChunks(value: unknown, zarrVersion: ZarrVersion): ShardChunks | undefined {
+  if (value === undefined) return undefined;
+  const expected = 'four integers >= 1: chunks per shard along t, c, y, x';
+  if (!Array.isArray(value) || value.length !== 4 || !value.every((n) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 1)) throw new OptionError('shardChunks', value, expected);
+  if (zarrVersion !== 3) throw new OptionError('shardChunks', value, 'absent with zarrVersion 2 (sharding is a Zarr v3 codec; use zarrVersion 3)');
+  return [value[0], value[1], value[2], value[3]];
 }
 
 function resolveStreamBlocks(option: ZarrStreamOptions['compression']): boolean {

@@ -48,7 +48,7 @@ test('estimateMemory states the terms without allocating, and is what maxMemory 
   const options = { ...BASE, store: 'unused', compression: { codec: 'lz4' }, workers: 2 } as ZarrStreamOptions;
   const estimate = estimateMemory(options);
   t.is(estimate.bytes, estimate.terms.reduce((sum, term) => sum + term.bytes, 0));
-  t.deepEqual(estimate.terms.map((term) => term.name), ['frames', 'pyramid', 'tiles', 'chunks', 'segments', 'compressed', 'workers', 'runtime', 'bookkeeping']);
+  t.deepEqual(estimate.terms.map((term) => term.name), ['frames', 'pyramid', 'tiles', 'chunks', 'segments', 'shards', 'compressed', 'workers', 'runtime', 'bookkeeping']);
   t.is(estimate.terms[0]!.bytes, FRAMES_HELD * 2048 * 2048 * 2);
   t.is(estimate.chunksPerFrame, 16);
   t.true(estimate.openFiles >= 16);

@@ -42,6 +42,8 @@ export interface ArrayLayout {
   /** Bytes of one (planes, height, width) tile, padded: one frame's slab of a chunk. */
   tileBytes: number;
   chunkBytes: number;
+  /** Zarr v3 sharding: chunks per shard along (t, c, y, x), clipped to the level's chunk grid in space; unset: no shards. */
+  shardChunks?: readonly [number, number, number, number];
 }
 
 export interface ResolvedLayout {

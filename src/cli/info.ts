@@ -64,7 +64,8 @@ function summarizeArray(node: StoreNode, imageGroup: string | undefined, ome: Om
     shape,
     dtype,
     chunks: codecs.innerChunks ?? chunks,
-    shards: codecs.innerChunks ? chunks : undefined,
+    // zarrita gives a sharded array's inner chunk shape as its chunks: the shard shape is the metadata's chunk grid.
+    shards: codecs.innerChunks && codecs.chunksPerShard ? codecs.innerChunks.map((size, axis) => size * codecs.chunksPerShard![axis]!) : undefined,
     codecs: codecs.text,
     axes: axisNames(shape.length, level ? ome : undefined, dimensionNames),
     scale: level?.scale,

@@ -16,6 +16,7 @@ import { OptionError } from '../options.js';
 import { sinkOf, zarrTransforms } from '../zarr-transforms.js';
 import { chunkShape, arrayShape } from '../metadata/zarr.js';
 import type { ArrayLayout } from '../chunking/layout.js';
+import { shardShape } from '../chunking/shards.js';
 import { formatBytes, parseSize } from './sizes.js';
 import { FlagError } from './flag-values.js';
 import { progressReporter } from './progress.js';
@@ -66,6 +67,7 @@ const FLAG_OF_FIELD: Record<string, string> = {
   frames: '--frames',
   's3.endpoint': '--s3-endpoint',
   's3.region': '--s3-region',
+  shardChunks: '--shard-chunks',
 };
 
 export interface WriteArgs {
@@ -81,6 +83,7 @@ export interface WriteArgs {
   tilePlanes: string;
   maxBytesPerChunk: string;
   framesPerChunk?: string;
+  shardChunks?: string;
   overwrite: boolean;
   durable: boolean;
   json: boolean;
@@ -113,6 +116,14 @@ function numberFlag(flag: string, text: string): number {
   return value;
 }
 
+/** --shard-chunks t,c,y,x: four integers >= 1 (chunks per shard along each dimension). */
+function shardChunksFlag(text: string): [number, number, number, number] {
+  const parts = text.split(',');
+  if (parts.length !== 4) throw new FlagError(`--shard-chunks must be four integers t,c,y,x (chunks per shard along each dimension, e.g. 4,1,4,4), got ${JSON.stringify(text)}`);
+  const [t, c, y, x] = parts.map((part) => integerFlag('--shard-chunks', part, 1));
+  return [t!, c!, y!, x!];
+}
+
 /** --compression/--clevel/--shuffle as the library's compression option; undefined leaves it to --device. */
 function compressionFlags(args: WriteArgs): CompressionOptions | 'none' | undefined {
   if (args.compression === 'none') {
@@ -141,6 +152,7 @@ export function writeFlags(y: Argv, defaults: { frames: number; width: number; h
     .option('tile-planes', { type: 'string', defaultDescription: '1', describe: 'planes per chunk (0: all) [integer, default: 1]' })
     .option('max-bytes-per-chunk', { type: 'string', defaultDescription: defaults.maxBytesPerChunk, describe: `raw bytes per chunk (bytes, KiB, MiB, GiB; at least 16MiB) [size, default: ${defaults.maxBytesPerChunk}]` })
     .option('frames-per-chunk', { type: 'string', describe: 'frames per chunk (overrides --max-bytes-per-chunk) [integer]' })
+    .option('shard-chunks', { type: 'string', describe: 'Zarr v3 shards: chunks per shard along t,c,y,x, e.g. 4,1,4,4 [4 integers, default: no shards]' })
     .option('multiscale', { type: 'boolean', default: false, describe: 'also write downsampled levels 1, 2, ... (OME-NGFF pyramid) [boolean]' })
     .option('downsample-method', { type: 'string', defaultDescription: 'mean', describe: 'how a level is made from the one below: mean, min, max, decimate [default: mean]' })
     .option('pixel-scale-x', { type: 'string', defaultDescription: '1', describe: 'level-0 pixel width in micrometers [number, default: 1]' })
@@ -215,6 +227,7 @@ export async function runWrite(args: WriteArgs, demo: boolean, given: ReadonlySe
       maxBytesPerChunk: maxBytes,
       framesPerChunk: args.framesPerChunk === undefined ? undefined : integerFlag('--frames-per-chunk', args.framesPerChunk, 1),
     },
+    shardChunks: args.shardChunks === undefined ? undefined : shardChunksFlag(args.shardChunks),
     onWarning: (message: string) => process.stderr.write(`zarr-stream: warning: ${message}\n`),
     // Every input makes a fresh buffer for each frame and never touches it again: no copy is needed.
     frameOwnership: 'transfer' as const,
@@ -275,6 +288,8 @@ export async function runWrite(args: WriteArgs, demo: boolean, given: ReadonlySe
       : 'none',
     levels: sink.layouts.map((level, index) => ({ path: level.path, shape: arrayShape(level, sink.progress.frames[index]!), chunks: chunkShape(level) })),
     chunkFiles: sink.progress.chunks,
+    shardFiles: layout.shardChunks ? sink.progress.files : undefined,
+    shards: layout.shardChunks && shardShape(layout, layout.shardChunks),
     rawBytes,
     storedBytes: sink.progress.bytes,
     seconds: Number(seconds.toFixed(3)),
@@ -286,7 +301,7 @@ export async function runWrite(args: WriteArgs, demo: boolean, given: ReadonlySe
   }
   const lines = [
     `wrote ${summary.store} (Zarr v${summary.zarrVersion}): array "0" of shape (t, c, y, x) = (${summary.shape.join(', ')}), ${layout.dtype}`,
-    `  chunks (${summary.chunks.join(', ')}), ${summary.chunkFiles} chunk files, ${formatBytes(rawBytes)} in ${seconds.toFixed(2)} s (${summary.mbPerSecond} MB/s)`,
+    `  chunks (${summary.chunks.join(', ')}), ${summary.shards ? `${summary.chunkFiles} chunks in ${summary.shardFiles} shard files of (${summary.shards.join(', ')})` : `${summary.chunkFiles} chunk files`}, ${formatBytes(rawBytes)} in ${seconds.toFixed(2)} s (${summary.mbPerSecond} MB/s)`,
     `  compression: ${compressionText(summary.compression as 'none' | Record<string, unknown>, dataBytesOf(sink.layouts, sink.progress.frames), summary.storedBytes)}`,
     ...summary.levels.slice(1).map((level) => `  level ${level.path}: shape (${level.shape.join(', ')}), chunks (${level.chunks.join(', ')})`),
   ];

@@ -1,6 +1,8 @@
 /** Pure builders of Zarr v2 and v3 metadata documents and chunk keys. No I/O. */
 import type { ArrayLayout } from '../chunking/layout.js';
 import { v2DataType, v3DataType } from '../dtype.js';
+import { shardShape } from '../chunking/shards.js';
+import { shardingCodecs } from './sharding.js';
 
 export type ZarrVersion = 2 | 3;
 
@@ -42,17 +44,18 @@ export function v2ArrayMetadata(layout: ArrayLayout, frames: number, codecs: Cod
   };
 }
 
-/** `zarr.json` of a v3 array holding `frames` frames. */
+/** `zarr.json` of a v3 array holding `frames` frames; sharded, its chunk grid is the shard shape (layout.shardChunks). */
 export function v3ArrayMetadata(layout: ArrayLayout, frames: number, codecs: CodecMetadata = RAW_CODECS): Record<string, unknown> {
+  const shard = layout.shardChunks;
   return {
     zarr_format: 3,
     node_type: 'array',
     shape: arrayShape(layout, frames),
     data_type: v3DataType(layout.dtype),
-    chunk_grid: { name: 'regular', configuration: { chunk_shape: chunkShape(layout) } },
+    chunk_grid: { name: 'regular', configuration: { chunk_shape: shard ? shardShape(layout, shard) : chunkShape(layout) } },
     chunk_key_encoding: { name: 'default', configuration: { separator: '/' } },
     fill_value: 0,
-    codecs: codecs.v3Codecs,
+    codecs: shard ? shardingCodecs(layout, codecs.v3Codecs) : codecs.v3Codecs,
     attributes: {},
     dimension_names: [...DIMENSION_NAMES],
   };

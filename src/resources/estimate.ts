@@ -11,6 +11,8 @@ import { segmentRoom } from '../codecs/blosc-blocks.js';
 import { BLOSC_MAX_OVERHEAD } from '../codecs/blosc-settings.js';
 import type { EngineName } from '../codecs/engine.js';
 import type { AccumulateMode } from '../transforms/chunk-accumulator.js';
+import { chunksPerShard, shardsPerRow } from '../chunking/shards.js';
+import { shardIndexBytes } from '../codecs/shard-index.js';
 
 const MIB = 2 ** 20;
 
@@ -136,8 +138,16 @@ export function estimateResources(chain: ChainShape): ResourceEstimate {
   let maxSegment = 0;
   let bookkeeping = 0;
   let openChunks = 0;
+  let shards = 0;
   for (const layout of layouts) {
     const mode = modes[layout.level]!;
+    if (layout.shardChunks) {
+      // The sink's ShardPacker copies chunks that arrive in parts until each is complete (a chunk row of them, each
+      // at most chunkBytes plus Blosc's overhead); whole chunks go to their shard as they are. Plus two rows' indexes.
+      const chunkBound = layout.chunkBytes + (mode === 'parts' ? 0 : BLOSC_MAX_OVERHEAD);
+      const indexes = 2 * shardsPerRow(layout, layout.shardChunks) * shardIndexBytes(chunksPerShard(layout.shardChunks));
+      shards += (mode === 'whole' ? 0 : layout.tilesPerFrame * chunkBound) + indexes;
+    }
     bookkeeping += layout.tilesPerFrame * BYTES_PER_TILE;
     if (mode === 'parts') {
       // Whole tiles go out as views of the frame; edge tiles are copied into a pool of two frames' worth.
@@ -169,6 +179,7 @@ export function estimateResources(chain: ChainShape): ResourceEstimate {
   let compressed = 0;
   if (maxWholeChunk > 0) compressed += (2 * workers + 1 + 1 + SINK_WRITES_WHOLE + idle) * maxWholeChunk;
   if (streams) compressed += (5 * workers + 1 + tiles0 + SINK_WRITES_PARTS + idle) * maxSegment;
+  add('shards', shards, 'sharded levels: copies of the chunks filling in parts (a chunk row) until each goes to its shard, and the indexes');
   add('compressed', compressed, 'compressed chunks or segments in flight, queued for the store, and kept for reuse');
 
   let threads = workers * WORKER_THREAD_BYTES;

@@ -6,6 +6,7 @@
  */
 import { Writable, type Readable } from 'node:stream';
 import type { ArrayLayout } from '../chunking/layout.js';
+import { rowGeometry } from '../chunking/shards.js';
 import { byteLengthOf, type ChunkMessage, type ChunkPartMessage, type SinkMessage } from '../messages.js';
 import {
   chunkKey,
@@ -21,6 +22,7 @@ import {
 } from '../metadata/zarr.js';
 import { attempt, patchableWriterFor, withKey, writerFor, type Store, type StoreWriter } from '../stores/store.js';
 import { MetadataPublisher } from './metadata-publisher.js';
+import { ShardPacker } from './shard-packer.js';
 
 export interface ZarrSinkOptions {
   store: Store;
@@ -45,6 +47,8 @@ export interface SinkProgress {
   /** Frames of each level whose chunks are all stored and whose metadata on disk says so. */
   frames: number[];
   chunks: number;
+  /** Chunk or shard files (values) stored: `chunks` unless the arrays are sharded. */
+  files: number;
   /** Bytes handed to the store (encoded chunk bytes; zero padding of short raw chunks not counted). */
   bytes: number;
   /** Raw size of the chunks stored (full chunk shape, padding included): `chunkBytes / bytes` is the compression ratio. */
@@ -52,7 +56,9 @@ export interface SinkProgress {
 }
 
 interface LevelProgress {
-  /** Committed chunks of each chunk row not yet complete. */
+  /** What a row is: a chunk row, or a shard row when the level is sharded (chunking/shards.ts). */
+  geometry: ReturnType<typeof rowGeometry>;
+  /** Committed values (chunks, or shards) of each row not yet complete. */
   rows: Map<number, number>;
   completeRows: number;
   /** Frames covered by the committed chunks: max of row * framesPerChunk + frames. */
@@ -89,6 +95,8 @@ export class ZarrSink extends Writable {
   private readonly maxConcurrent: number;
   private readonly levels: LevelProgress[];
   private readonly writers = new Map<string, ChunkWrite>();
+  /** Streams sharded levels' chunks into their shards' writers, committing each shard once complete. */
+  private readonly packer: ShardPacker;
   private readonly inflight = new Set<Promise<void>>();
   private waiting: ((error?: Error | null) => void) | undefined;
   private markSettled!: () => void;
@@ -100,6 +108,7 @@ export class ZarrSink extends Writable {
   private starting: Promise<void> | undefined;
   private opened = false;
   private chunks = 0;
+  private files = 0;
   private bytes = 0;
   private chunkBytes = 0;
 
@@ -113,7 +122,9 @@ export class ZarrSink extends Writable {
     this.overwrite = options.overwrite ?? false;
     this.maxConcurrent = options.maxConcurrentWrites ?? 8;
     this.settled = new Promise((resolve) => (this.markSettled = resolve));
+    this.packer = new ShardPacker(options.layouts);
     this.levels = options.layouts.map((layout) => ({
+      geometry: rowGeometry(layout),
       rows: new Map(),
       completeRows: 0,
       framesSeen: 0,
@@ -132,12 +143,12 @@ export class ZarrSink extends Writable {
   }
 
   get progress(): SinkProgress {
-    return { frames: this.levels.map((level) => Math.max(0, level.metadata.visible)), chunks: this.chunks, bytes: this.bytes, chunkBytes: this.chunkBytes };
+    return { frames: this.levels.map((level) => Math.max(0, level.metadata.visible)), chunks: this.chunks, files: this.files, bytes: this.bytes, chunkBytes: this.chunkBytes };
   }
 
   override _write(message: SinkMessage, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     if (!this.opened) return void this.open().then(() => (this.destroyed ? callback() : this._write(message, encoding, callback)), callback);
-    const operation = message.kind === 'chunk' ? this.writeChunk(message) : this.writePart(message);
+    const operation = this.packer.isSharded(message.level) ? this.writeShards(() => this.packer.add(message)) : message.kind === 'chunk' ? this.writeChunk(message) : this.writePart(message);
     this.inflight.add(operation);
     const settled = (error?: Error): void => {
       this.inflight.delete(operation);
@@ -154,7 +165,10 @@ export class ZarrSink extends Writable {
 
   override _final(callback: (error?: Error | null) => void): void {
     if (!this.opened) return void this.open().then(() => (this.destroyed ? callback() : this._final(callback)), callback);
-    this.finish().then(() => callback(), callback);
+    // Shards that the stream ended inside of (a partial last shard along t) are written before the final count.
+    this.writeShards(() => this.packer.rest())
+      .then(() => this.finish())
+      .then(() => callback(), callback);
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
@@ -169,6 +183,7 @@ export class ZarrSink extends Writable {
    */
   private async settle(error: Error | null): Promise<Error | null> {
     this.streaming = false;
+    this.packer.clear();
     const problems: unknown[] = [];
     await Promise.allSettled(this.inflight);
     const unfinished = [...this.writers.values()];
@@ -271,7 +286,7 @@ export class ZarrSink extends Writable {
       }
       return;
     }
-    const { totalBytes, frames, head } = part.complete;
+    const { totalBytes, frames, head, chunks } = part.complete;
     // Parts of a chunk are appended concurrently: commit only once every one of them has landed.
     await Promise.allSettled([appended, ...chunk.calls]);
     part.release?.();
@@ -283,7 +298,15 @@ export class ZarrSink extends Writable {
     await this.call(chunk, 0, (writer) => writer.commit(totalBytes));
     this.writers.delete(key);
     this.bytes += chunk.bytes;
-    this.chunkStored(part.level, part.coords[0], frames);
+    this.chunkStored(part.level, part.coords[0], frames, chunks);
+  }
+
+  /**
+   * Writes the shard parts that `pack` gives: whole chunks appended to their shard's writer (a temporary), and a
+   * shard's closing part (index and commit, which renames it into place).
+   */
+  private async writeShards(pack: () => ChunkPartMessage[]): Promise<void> {
+    await Promise.all(pack().map((shard) => this.writePart(shard)));
   }
 
   /** One call on a chunk's writer, unless the writer has failed: then only abort() (in settle) may follow. */
@@ -306,21 +329,24 @@ export class ZarrSink extends Writable {
     return layout;
   }
 
-  private chunkStored(level: number, row: number, frames: number): void {
+  /** A value is stored: a chunk, or a shard of `chunks` chunks; `row` is its first coordinate, a chunk or shard row. */
+  private chunkStored(level: number, row: number, frames: number, chunks = 1): void {
     const layout = this.layouts[level]!;
     const state = this.levels[level]!;
-    this.chunks++;
-    this.chunkBytes += layout.chunkBytes;
-    state.framesSeen = Math.max(state.framesSeen, row * layout.chunk.frames + frames);
+    const { framesPerRow, valuesPerRow } = state.geometry;
+    this.chunks += chunks;
+    this.files++;
+    this.chunkBytes += chunks * layout.chunkBytes;
+    state.framesSeen = Math.max(state.framesSeen, row * framesPerRow + frames);
     state.rows.set(row, (state.rows.get(row) ?? 0) + 1);
     let advanced = false;
-    while (state.rows.get(state.completeRows) === layout.tilesPerFrame) {
+    while (state.rows.get(state.completeRows) === valuesPerRow) {
       state.rows.delete(state.completeRows);
       state.completeRows++;
       advanced = true;
     }
     // A new count is written when the write in flight (if any) is done; 'progress' follows the write.
-    if (advanced) void state.metadata.request(Math.min(state.completeRows * layout.chunk.frames, state.framesSeen));
+    if (advanced) void state.metadata.request(Math.min(state.completeRows * framesPerRow, state.framesSeen));
     else this.emit('progress', this.progress);
   }
 
