@@ -1,7 +1,11 @@
 /** The runnable examples in examples/: each exits 0, and what it wrote reads back correctly with zarrita.js. */
 import test from 'ava';
 import { execFile } from 'node:child_process';
-import { rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readdir, readFile, rm } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { syntheticFrames } from '../src/frames/synthetic.js';
+import { zarrTransforms } from '../src/zarr-transforms.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { firstDifference, makeFrames, tempDir } from './helpers/frames.js';
@@ -77,4 +81,27 @@ test('custom-store: a logging Store over FileSystemStore', async (t) => {
   const back = await readWithZarrita(out);
   t.deepEqual(back.shape, [6, 1, 64, 64]);
   t.is(firstDifference(back.bytes, makeFrames(6, 64, 64, 1, 'uint16').bytes), -1);
+});
+
+test('custom-sink: a Writable of its own on the chain\'s messages sees every chunk exactly as ZarrSink stores it', async (t) => {
+  const dir = await tempDir('zs-example-');
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const manifestPath = path.join(dir, 'manifest.json');
+  const run = await runExample('custom-sink', [manifestPath]);
+  t.is(run.code, 0, run.stderr);
+  const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as Record<string, { bytes: number; sha256: string }>;
+  // The same frames and options (those of examples/custom-sink.ts) through zarr-stream's own sink.
+  const store = path.join(dir, 'reference.zarr');
+  await pipeline(
+    syntheticFrames({ frames: 10, width: 96, height: 80, dtype: 'uint16' }),
+    ...zarrTransforms({ store, zarrVersion: 3, dtype: 'uint16', width: 96, height: 80, chunking: { tileWidth: 64, tileHeight: 64, framesPerChunk: 4 }, compression: { codec: 'lz4' }, multiscale: true }),
+  );
+  const files = (await readdir(store, { recursive: true, withFileTypes: true })).filter((entry) => entry.isFile() && entry.name !== 'zarr.json');
+  const stored: Record<string, { bytes: number; sha256: string }> = {};
+  for (const entry of files) {
+    const bytes = await readFile(path.join(entry.parentPath, entry.name));
+    stored[path.relative(store, path.join(entry.parentPath, entry.name)).split(path.sep).join('/')] = { bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') };
+  }
+  t.true(Object.keys(stored).length >= 10);
+  t.deepEqual(manifest, stored);
 });
