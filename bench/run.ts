@@ -40,6 +40,8 @@ interface Sample {
   estimate?: number;
   /** The S3 writes: the sizes of the objects written. */
   objectSizes?: number[];
+  /** The S3 writes: CPU seconds of this (the runner's) process during the write, i.e. the in-process server's. */
+  serverCpu?: number;
 }
 
 /** Where an S3 write goes, and for the plain upload the object sizes to upload. */
@@ -82,12 +84,16 @@ async function sample(system: string, w: Workload, version: number, engine: stri
   // Every write starts with no dirty pages pending from the one before, so none pays for another's writeback.
   await run('sync');
   const worker = path.join(here, 'worker.js');
+  const cpuBefore = process.cpuUsage();
   const { stdout } = await run(process.execPath, ['--expose-gc', '--max-old-space-size=8192', worker, system, workload, String(version), engine, frames, out, durable ? 'durable' : 'not-durable'], {
     maxBuffer: 1 << 20,
     env,
   });
+  const cpu = process.cpuUsage(cpuBefore);
   if (!s3) await rm(out, { recursive: true, force: true });
-  return JSON.parse(stdout) as Sample;
+  const result = JSON.parse(stdout) as Sample;
+  if (s3) result.serverCpu = (cpu.user + cpu.system) / 1e6;
+  return result;
 }
 
 async function main(): Promise<void> {
@@ -191,6 +197,9 @@ async function main(): Promise<void> {
           vsCeiling: vsCeiling(ours),
           storedMbPerSecond: median(ours.map(storedRate)),
           plainMbPerSecond: median(plain.map(storedRate)),
+          // The server's CPU over the wall time (includes process start-up and frame loading, when it idles).
+          serverBusy: median(ours.map((s) => s.serverCpu! / s.seconds)),
+          plainServerBusy: median(plain.map((s) => s.serverCpu! / s.seconds)),
         };
       })()
     : undefined;
@@ -221,7 +230,8 @@ async function main(): Promise<void> {
         `stored bytes go up at ${s3Ratio.storedMbPerSecond.toFixed(0)} MB/s, the plain upload's at ${s3Ratio.plainMbPerSecond.toFixed(0)} MB/s` +
         (s3Ratio.vsDisk === undefined ? '' : `; ${s3Ratio.vsDisk.toFixed(2)}x the same write to disk`) +
         (s3Ratio.vsCeiling === undefined ? '' : `; ${s3Ratio.vsCeiling.toFixed(2)}x the c-blosc ceiling`) +
-        ' (the server, fauxqs, runs in the benchmark runner on the same 2 cores)',
+        `; the server (fauxqs, in the runner process, on the same cores) used ${s3Ratio.serverBusy.toFixed(2)} s of CPU per second of the zarr-stream write, ` +
+        `${s3Ratio.plainServerBusy.toFixed(2)} s per second of the plain upload (1.00 = one core saturated)`,
     );
   }
 }
