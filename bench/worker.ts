@@ -2,6 +2,8 @@
  * One timed write in a fresh process, so that each writer's peak RSS is its own. Frames are loaded into memory
  * before the clock starts (as in the reference runs); the clock stops once the data and metadata are written.
  * Usage: node dist/bench/worker.js <system> <workload> <zarrVersion> <engine> <framesFile> <outDir> [durable|not-durable]
+ * For 'zarr-stream-s3' and 's3-plain', <outDir> is a key prefix in the bench bucket of the server at
+ * $BENCH_S3_ENDPOINT; 's3-plain' uploads objects of the sizes in $BENCH_S3_SIZES (a JSON array).
  */
 import { open, writeFile, mkdir, readdir, stat } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
@@ -19,9 +21,11 @@ import type { EngineName } from '../src/codecs/engine.js';
 import type { FrameOwnership } from '../src/frames/frame-copies.js';
 import { bytesPerPixel } from '../src/dtype.js';
 import { WORKLOADS, type Workload } from './workloads.js';
+import { assembleChunks, ceiling } from './ceiling.js';
+import { BENCH_BUCKET, benchClient, objectSizes, plainMultipart } from './s3.js';
 
 /** 'zarr-stream' hands its frames over (each is its own view, never reused); 'zarr-stream-copy' has them copied. */
-export type System = 'baseline' | 'zarr-stream' | 'zarr-stream-copy' | 'zarrita';
+export type System = 'baseline' | 'zarr-stream' | 'zarr-stream-copy' | 'zarrita' | 'blosc-ceiling' | 'zarr-stream-s3' | 's3-plain';
 
 const BLOCK = 16 * 2 ** 20;
 
@@ -120,18 +124,49 @@ async function main(): Promise<void> {
   const all = new Uint8Array(file.buffer, file.byteOffset, file.byteLength);
   const frameBytes = w.width * w.height * bytesPerPixel(w.dtype);
   const frames = Array.from({ length: w.frames }, (_, t) => new Uint16Array(all.buffer, all.byteOffset + t * frameBytes, frameBytes / 2));
+  const s3Endpoint = process.env.BENCH_S3_ENDPOINT;
+  const s3 = system === 'zarr-stream-s3' || system === 's3-plain' ? benchClient(s3Endpoint!) : undefined;
+  const sizes = system === 's3-plain' ? (JSON.parse(process.env.BENCH_S3_SIZES!) as number[]) : [];
+  // The ceiling's chunks are assembled and its pool warmed up before the clock starts.
+  const blosc = system === 'blosc-ceiling' ? await ceiling(w, assembleChunks(w, all)) : undefined;
   globalThis.gc?.();
   const rssBefore = process.memoryUsage().rss;
   const started = performance.now();
+  let compressed = 0;
   if (system === 'baseline') await baseline(all, out);
   else if (system === 'zarr-stream' || system === 'zarr-stream-copy') await zarrStream(w, version, engineText as EngineName, frames, out, system === 'zarr-stream' ? 'transfer' : 'copy', durability !== 'not-durable');
+  else if (system === 'zarr-stream-s3') await pipeline(Readable.from(frames, { objectMode: true }), ...zarrTransforms(s3Options(w, version, engineText as EngineName, out, s3Endpoint!)));
+  else if (system === 's3-plain') await plainMultipart(s3!, out, sizes, all);
+  else if (blosc) compressed = await blosc.run();
   else await zarrita(w, version, all, out);
   const seconds = (performance.now() - started) / 1000;
   const peakRss = process.resourceUsage().maxRSS * 1024;
+  await blosc?.close();
   // What zarr-stream said it would need at most (estimateMemory), to set against what it took.
-  const estimate = system === 'zarr-stream' || system === 'zarr-stream-copy' ? estimateMemory(zarrStreamOptions(w, version, engineText as EngineName, out, system === 'zarr-stream' ? 'transfer' : 'copy')).bytes : undefined;
-  const { bytes: storedBytes, files: storedFiles } = await stored(out);
-  process.stdout.write(JSON.stringify({ seconds, bytes: all.byteLength, peakRss, rssBefore, storedBytes, storedFiles, estimate }) + '\n');
+  const estimate =
+    system === 'zarr-stream' || system === 'zarr-stream-copy'
+      ? estimateMemory(zarrStreamOptions(w, version, engineText as EngineName, out, system === 'zarr-stream' ? 'transfer' : 'copy')).bytes
+      : system === 'zarr-stream-s3'
+        ? estimateMemory(s3Options(w, version, engineText as EngineName, out, s3Endpoint!)).bytes
+        : undefined;
+  let storedBytes: number;
+  let storedFiles: number;
+  let objectSizeList: number[] | undefined;
+  if (s3) {
+    objectSizeList = await objectSizes(s3, out);
+    storedBytes = objectSizeList.reduce((a, b) => a + b, 0);
+    storedFiles = objectSizeList.length;
+    s3.destroy();
+  } else if (blosc) {
+    storedBytes = compressed;
+    storedFiles = 0;
+  } else ({ bytes: storedBytes, files: storedFiles } = await stored(out));
+  process.stdout.write(JSON.stringify({ seconds, bytes: system === 's3-plain' ? storedBytes : all.byteLength, peakRss, rssBefore, storedBytes, storedFiles, estimate, objectSizes: objectSizeList }) + '\n');
+}
+
+/** zarr-stream's options for the same write to s3://bench/<prefix> on the loopback server. */
+function s3Options(w: Workload, version: 2 | 3, engine: EngineName, prefix: string, endpoint: string): ZarrStreamOptions {
+  return { ...zarrStreamOptions(w, version, engine, `s3://${BENCH_BUCKET}/${prefix}`, 'transfer'), durable: undefined, s3: { endpoint } };
 }
 
 await main();
