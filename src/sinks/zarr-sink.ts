@@ -106,7 +106,6 @@ export class ZarrSink extends Writable {
   private streaming = false;
   /** The store's opening (lock, emptiness check, start-up metadata), begun by the first write or the end. */
   private starting: Promise<void> | undefined;
-  private opened = false;
   private chunks = 0;
   private files = 0;
   private bytes = 0;
@@ -147,7 +146,7 @@ export class ZarrSink extends Writable {
   }
 
   override _write(message: SinkMessage, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    if (!this.opened) return void this.open().then(() => (this.destroyed ? callback() : this._write(message, encoding, callback)), callback);
+    if (!this.started) return void this.open().then(() => (this.destroyed ? callback() : this._write(message, encoding, callback)), callback);
     const operation = this.packer.isSharded(message.level) ? this.writeShards(() => this.packer.add(message)) : message.kind === 'chunk' ? this.writeChunk(message) : this.writePart(message);
     this.inflight.add(operation);
     const settled = (error?: Error): void => {
@@ -164,7 +163,7 @@ export class ZarrSink extends Writable {
   }
 
   override _final(callback: (error?: Error | null) => void): void {
-    if (!this.opened) return void this.open().then(() => (this.destroyed ? callback() : this._final(callback)), callback);
+    if (!this.started) return void this.open().then(() => (this.destroyed ? callback() : this._final(callback)), callback);
     // Shards that the stream ended inside of (a partial last shard along t) are written before the final count.
     this.writeShards(() => this.packer.rest())
       .then(() => this.finish())
@@ -206,9 +205,7 @@ export class ZarrSink extends Writable {
    * and never run touches nothing (Node would call _construct right away).
    */
   private open(): Promise<void> {
-    this.starting ??= this.start().then(() => {
-      this.opened = true;
-    });
+    this.starting ??= this.start();
     return this.starting;
   }
 
