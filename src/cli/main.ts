@@ -17,7 +17,11 @@ export async function main(argv: string[]): Promise<number> {
   }
   let failure: Error | undefined;
   // yargs takes a lone '-' for a positional, not for a flag's value: `--input -` (stdin) is given to it joined.
-  const args0 = argv.map((arg, i) => (arg === '-' && argv[i - 1] === '--input' ? '\0stdin' : arg)).flatMap((arg, i, all) => (arg === '--input' && all[i + 1] === '\0stdin' ? ['--input=-'] : arg === '\0stdin' ? [] : [arg]));
+  const args0: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--input' && argv[i + 1] === '-') args0.push('--input=' + argv[++i]!);
+    else args0.push(argv[i]!);
+  }
   const parser = yargs(args0)
     .scriptName('zarr-stream')
     .usage('$0 <command> [options]')
