@@ -16,6 +16,7 @@ import { OptionError } from '../options.js';
 import { sinkOf, zarrTransforms } from '../zarr-transforms.js';
 import { chunkShape, arrayShape } from '../metadata/zarr.js';
 import type { ArrayLayout } from '../chunking/layout.js';
+import { frameBytesOf } from '../resources/estimate.js';
 import { shardShape } from '../chunking/shards.js';
 import { formatBytes, parseSize } from './sizes.js';
 import { FlagError } from './flag-values.js';
@@ -247,7 +248,7 @@ export async function runWrite(args: WriteArgs, demo: boolean, given: ReadonlySe
   const sink = sinkOf(chain);
   const layout = sink.layouts[0]!;
   const started = performance.now();
-  const frameBytes = layout.frame.width * layout.frame.height * layout.frame.planes * layout.bytesPerPixel;
+  const frameBytes = frameBytesOf(layout);
   const progress = progressReporter({ mode: args.quiet || args.json ? 'none' : process.stderr.isTTY ? 'bar' : 'lines', total: input.frames, frameBytes });
   sink.on('progress', (figures) => progress.update({ frames: figures.frames[0]!, bytes: figures.bytes, dataBytes: dataBytesOf(sink.layouts, figures.frames) }));
   // Ctrl-C (or SIGTERM, SIGHUP) stops the stream the Node way (an AbortSignal): completed chunk rows stay readable,
@@ -311,7 +312,7 @@ export async function runWrite(args: WriteArgs, demo: boolean, given: ReadonlySe
 
 /** The frames' bytes stored at every level: what the ratio and MB/s speak of (not the padding of short chunks). */
 function dataBytesOf(layouts: readonly ArrayLayout[], frames: readonly number[]): number {
-  return layouts.reduce((sum, layout, level) => sum + (frames[level] ?? 0) * layout.frame.width * layout.frame.height * layout.frame.planes * layout.bytesPerPixel, 0);
+  return layouts.reduce((sum, layout, level) => sum + (frames[level] ?? 0) * frameBytesOf(layout), 0);
 }
 
 /** The ratio compares the frames' bytes, at every level, with the bytes stored for them. */
