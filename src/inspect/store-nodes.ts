@@ -8,6 +8,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import FileSystemStore from '@zarrita/storage/fs';
 import * as zarr from 'zarrita';
+import { METADATA } from '../stores/zarr-tree.js';
 
 type Json = Record<string, unknown>;
 
@@ -38,7 +39,6 @@ export class StoreReadError extends Error {
   }
 }
 
-const METADATA_FILES = new Set(['zarr.json', '.zarray', '.zgroup', '.zattrs', '.zmetadata']);
 
 async function readJson(file: string): Promise<Json | undefined> {
   let text: string;
@@ -79,7 +79,7 @@ async function countFiles(dir: string): Promise<{ files: number; bytes: number }
   let files = 0;
   let bytes = 0;
   for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile() || METADATA_FILES.has(entry.name) || entry.name.endsWith('.partial')) continue;
+    if (!entry.isFile() || METADATA.has(entry.name) || entry.name.endsWith('.partial')) continue;
     files++;
     bytes += (await stat(path.join(entry.parentPath, entry.name))).size;
   }

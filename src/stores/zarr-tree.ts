@@ -12,7 +12,8 @@ export interface TreeEntry {
   array?: boolean;
 }
 
-const METADATA = new Set(['.zgroup', '.zarray', '.zattrs', '.zmetadata', 'zarr.json']);
+/** The metadata documents of a Zarr node, v2 and v3 (consolidated `.zmetadata` too). */
+export const METADATA = new Set(['.zgroup', '.zarray', '.zattrs', '.zmetadata', 'zarr.json']);
 /** The temporary a store writes beside a value before renaming it into place: `.name.<pid>.<n>.partial`. */
 const TEMPORARY = /^\..+\.partial$/;
 /** A chunk file: v2 "0.1.2", one segment of a nested key ("/" separator), or v3 "c.0.1" (the "." encoding). */
