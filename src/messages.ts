@@ -72,7 +72,7 @@ export interface TileRegion {
 export interface ChunkMessage {
   kind: 'chunk';
   level: number;
-  coords: readonly [number, number, number, number];
+  coords: readonly number[];
   /** How many of the chunk's frame slots hold real frames (the rest is fill). */
   frames: number;
   data: Uint8Array;
@@ -93,7 +93,7 @@ export interface ChunkMessage {
 export interface ChunkPartMessage {
   kind: 'chunk-part';
   level: number;
-  coords: readonly [number, number, number, number];
+  coords: readonly number[];
   /** Byte offset of `data` within the chunk; parts of one chunk arrive in increasing, contiguous order. */
   offset: number;
   /**

@@ -2,11 +2,11 @@
  * The user-facing options of zarrTransforms(), and their validation: every bad value is refused with an error
  * naming the option and the value, before any stream exists or anything is written.
  */
-import { resolveLayout, type ArrayLayout, type ChunkingOptions } from './chunking/layout.js';
-import { clipShardChunks, type ShardChunks } from './chunking/shards.js';
-import { pyramidShapes } from './downsample/levels.js';
+import type { ArrayLayout, ChunkingOptions } from './chunking/layout.js';
 import { DOWNSAMPLE_METHODS, type DownsampleMethod } from './downsample/reduce.js';
 import { isDType, DTYPES, type DType } from './dtype.js';
+import type { Dimension, ResolvedDimensions } from './chunking/dimensions.js';
+import type { DimensionLevels } from './chunking/dimension-layouts.js';
 import type { ZarrVersion } from './metadata/zarr.js';
 import { isStore, type Store } from './stores/store.js';
 import { BLOSC_CNAMES, BLOSC_SHUFFLES, validateBloscOptions, type BloscCname, type BloscSettings, type BloscShuffle } from './codecs/blosc-settings.js';
@@ -14,6 +14,7 @@ import { resolveEngineName, type EngineName, type EnginePreference } from './cod
 import { DEVICES, DEVICE_NAMES, isDeviceName, type DeviceName } from './devices.js';
 import { bytesPerPixel } from './dtype.js';
 import { OptionError } from './option-error.js';
+import { integer, resolveArrayLayouts } from './layout-options.js';
 import { checkKeys, OPTION_KEYS } from './option-keys.js';
 import { formatBytes } from './util/format-bytes.js';
 import { virtualRootOf } from './stores/fs-checks.js';
@@ -21,12 +22,11 @@ import { isS3Url, parseS3Url } from './stores/s3-url.js';
 import { resolveS3Options, type ResolvedS3Options, type S3Options } from './stores/s3-settings.js';
 import { MIN_PART_BYTES } from './stores/s3-writer.js';
 import { streamPlanOf } from './transforms/blosc-compressor.js';
-import type { AccumulateMode } from './transforms/chunk-accumulator.js';
+import { accumulateModeOf, type AccumulateMode } from './transforms/chunk-accumulator.js';
 import { nativeReduction } from './downsample/native-kernels.js';
 import { WORKER_MIN_FRAME_BYTES } from './transforms/downsampler.js';
 import { describeTerms, estimateResources, frameBytesOf, frameCopiesBound, maxConcurrentWritesFor, type ResourceEstimate } from './resources/estimate.js';
 import { DEFAULT_MEMORY_FRACTION, MAX_WORKERS_PER_CORE, machineLimits, maxChunksPerFrame } from './resources/limits.js';
-import { constants as bufferConstants } from 'node:buffer';
 
 export { OptionError } from './option-error.js';
 export { OPTION_KEYS } from './option-keys.js';
@@ -66,11 +66,28 @@ export interface ZarrStreamOptions {
   /** Blosc engine: 'auto' (default: native c-blosc when built, else WebAssembly), 'native' or 'wasm'. */
   engine?: EnginePreference;
   dtype: DType;
-  width: number;
-  height: number;
-  /** Planes (channels) per frame; default 1. */
+  /** Frame width: the (t, c, y, x) shorthand; required unless `dimensions` is given. */
+  width?: number;
+  /** Frame height (shorthand); required unless `dimensions` is given. */
+  height?: number;
+  /** Planes (channels) per frame; default 1 (shorthand). */
   planes?: number;
   chunking?: ChunkingOptions;
+  /**
+   * An N-D array, dimension by dimension, outermost first (instead of width, height, planes, chunking,
+   * pixelScaleUm and shardChunks): the first is the append dimension (size 0: unbounded), the last two the frame's y
+   * and x; each frame is a 2-D image at the next position of the others in `acquisitionOrder`. docs/usage.md.
+   */
+  dimensions?: readonly Dimension[];
+  /**
+   * With `dimensions`: the order frames arrive in over every dimension but y and x, outermost first, by name (e.g.
+   * ['t', 'z', 'c'] when channels alternate at each z). Default: the storage order. The append dimension comes first.
+   */
+  acquisitionOrder?: readonly string[];
+  /** Multiscale: pair frames in time too (2x2x2 t, y, x). Default true for the shorthand, false with `dimensions`. */
+  downsampleTime?: boolean;
+  /** Multiscale: most levels, level 0 included. Default: until a level fits in one chunk. */
+  maxLevels?: number;
   /**
    * Replace a Zarr store's contents. Default false: a non-empty store is an error. Only a Zarr store is replaced
    * (root metadata present), and only its Zarr keys are removed: anything else there is refused, named.
@@ -123,15 +140,10 @@ export interface ZarrStreamOptions {
 }
 
 
-function integer(field: string, value: unknown, min: number): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw new OptionError(field, value, min === 0 ? 'a non-negative integer' : `an integer >= ${min}`);
-  }
-  return value;
-}
-
 export interface ResolvedOptions {
   store: string | Store;
+  /** With `dimensions`: how each level pairs frames into the next, and each level's OME-NGFF scale and axes. */
+  dimensions: { resolved: ResolvedDimensions; levels: DimensionLevels } | undefined;
   /** For an s3:// store: its settings, defaults filled in. */
   s3: ResolvedS3Options | undefined;
   zarrVersion: ZarrVersion;
@@ -216,29 +228,6 @@ function resolveWithoutLimits(options: ZarrStreamOptions): ResolvedOptions {
   if (zarrVersion !== 2 && zarrVersion !== 3) throw new OptionError('zarrVersion', zarrVersion, '2 or 3');
   if (device && zarrVersion !== device.zarrVersion) throw new OptionError('zarrVersion', zarrVersion, `${device.zarrVersion} with device "${options.device}" (or choose another device)`);
   if (!isDType(options.dtype)) throw new OptionError('dtype', options.dtype, `one of ${DTYPES.join(', ')}`);
-  const width = integer('width', options.width, 1);
-  const height = integer('height', options.height, 1);
-  const planes = integer('planes', options.planes ?? 1, 1);
-  // A frame is one buffer: beyond Node's largest, no source can even make one.
-  const frameBytes = width * height * planes * bytesPerPixel(options.dtype);
-  if (frameBytes > bufferConstants.MAX_LENGTH) {
-    const field = planes >= Math.max(width, height) ? 'planes' : width >= height ? 'width' : 'height';
-    throw new OptionError(
-      field,
-      options[field],
-      'smaller',
-      `a frame of ${width} x ${height} x ${planes} ${options.dtype} pixels is ${formatBytes(frameBytes)}, more than the ${formatBytes(bufferConstants.MAX_LENGTH)} a buffer can hold: ${field} must be smaller`,
-    );
-  }
-  const chunking = options.chunking ?? {};
-  if (chunking === null || typeof chunking !== 'object') throw new OptionError('chunking', chunking, 'an object');
-  for (const field of ['tileWidth', 'tileHeight', 'tilePlanes'] as const) {
-    if (chunking[field] !== undefined) integer(`chunking.${field}`, chunking[field], 0);
-  }
-  if (chunking.maxBytesPerChunk !== undefined) integer('chunking.maxBytesPerChunk', chunking.maxBytesPerChunk, 1);
-  if (chunking.framesPerChunk !== undefined) integer('chunking.framesPerChunk', chunking.framesPerChunk, 1);
-  const expectedFrames = options.frames === undefined ? undefined : integer('frames', options.frames, 0);
-  const { layout, warnings } = resolveLayout({ width, height, planes }, options.dtype, chunking, 0, expectedFrames);
   const multiscale = options.multiscale ?? false;
   if (typeof multiscale !== 'boolean') throw new OptionError('multiscale', multiscale, 'true or false');
   const downsampleMethod = options.downsampleMethod ?? 'mean';
@@ -271,19 +260,8 @@ function resolveWithoutLimits(options: ZarrStreamOptions): ResolvedOptions {
   }
   const name = options.name ?? 'image';
   if (typeof name !== 'string') throw new OptionError('name', name, 'a string');
-  // Every level keeps level 0's tile shape (clipped to its frame) and the same frames-per-chunk rule.
-  const shapes = multiscale ? pyramidShapes(layout.frame, layout.chunk.width, layout.chunk.height) : [layout.frame];
-  // Level l pairs frames in time l times: ceil(frames / 2^l) of them.
-  const levelFrames = (level: number): number | undefined => (expectedFrames === undefined ? undefined : Math.ceil(expectedFrames / 2 ** level));
-  const shardChunks = resolveShardChunks(options.shardChunks, zarrVersion);
-  const layouts = shapes
-    .map((shape, level) => (level === 0 ? layout : resolveLayout(shape, options.dtype, chunking, level, levelFrames(level)).layout))
-    .map((level) => (shardChunks ? { ...level, shardChunks: clipShardChunks(level, shardChunks) } : level));
-  // Chunks are single buffers (and single files); beyond 2 GiB neither Node nor most readers cope.
-  if (layout.chunkBytes > 2 ** 31 - 1) {
-    const [field, value] = chunking.framesPerChunk === undefined ? ['chunking.maxBytesPerChunk', chunking.maxBytesPerChunk] : ['chunking.framesPerChunk', chunking.framesPerChunk];
-    throw new OptionError(field, value, `small enough that a chunk stays below 2 GiB (chunk would be ${layout.chunkBytes} bytes)`);
-  }
+  const { layouts, warnings, dimensions } = resolveArrayLayouts(options, zarrVersion, multiscale);
+  const layout = layouts[0]!;
   if (options.overwrite !== undefined && typeof options.overwrite !== 'boolean') throw new OptionError('overwrite', options.overwrite, 'true or false');
   if (options.durable !== undefined && typeof options.durable !== 'boolean') throw new OptionError('durable', options.durable, 'true or false');
   if (options.onWarning !== undefined && typeof options.onWarning !== 'function') throw new OptionError('onWarning', options.onWarning, 'a function');
@@ -292,7 +270,7 @@ function resolveWithoutLimits(options: ZarrStreamOptions): ResolvedOptions {
   const workers = blosc ? (options.workers ?? cores) : 0;
   // The chain as zarrTransforms builds it: streamed levels where chunks cut into segments, else whole or raw parts.
   const plans = layouts.map((layout) => (blosc && streamBlocks ? streamPlanOf(blosc[layout.level]!, layout, engine === 'native')?.plan : undefined));
-  const modes = layouts.map((layout): AccumulateMode => (!blosc ? 'parts' : plans[layout.level] ? 'regions' : 'whole'));
+  const modes = layouts.map((layout): AccumulateMode => accumulateModeOf(layout, Boolean(blosc), Boolean(plans[layout.level])));
   const downsampleThread = layouts.length > 1 && frameBytesOf(layout) >= WORKER_MIN_FRAME_BYTES && !nativeReduction(options.dtype, downsampleMethod);
   const frameOwnership = options.frameOwnership ?? 'copy';
   if (!FRAME_OWNERSHIPS.includes(frameOwnership)) throw new OptionError('frameOwnership', frameOwnership, `one of ${FRAME_OWNERSHIPS.join(', ')}`);
@@ -301,6 +279,7 @@ function resolveWithoutLimits(options: ZarrStreamOptions): ResolvedOptions {
   const estimate = estimateResources({ layouts, modes, plans, workers, engine, downsampleThread, frameCopies, s3Uploads });
   return {
     store,
+    dimensions,
     s3,
     zarrVersion,
     dtype: options.dtype,
@@ -320,15 +299,6 @@ function resolveWithoutLimits(options: ZarrStreamOptions): ResolvedOptions {
     maxMemory,
     estimate,
   };
-}
-
-/** The shardChunks option: four integers >= 1, and only for Zarr v3 (sharding is a v3 codec). */
-function resolveShardChunks(value: unknown, zarrVersion: ZarrVersion): ShardChunks | undefined {
-  if (value === undefined) return undefined;
-  const expected = 'four integers >= 1: chunks per shard along t, c, y, x';
-  if (!Array.isArray(value) || value.length !== 4 || !value.every((n) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 1)) throw new OptionError('shardChunks', value, expected);
-  if (zarrVersion !== 3) throw new OptionError('shardChunks', value, 'absent with zarrVersion 2 (sharding is a Zarr v3 codec; use zarrVersion 3)');
-  return [value[0], value[1], value[2], value[3]];
 }
 
 function resolveStreamBlocks(option: ZarrStreamOptions['compression']): boolean {

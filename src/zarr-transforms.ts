@@ -1,9 +1,9 @@
 /** zarrTransforms(): the whole chain for `pipeline(source, ...zarrTransforms(options))`. */
 import { resolveOptions, type ResolvedOptions, type ZarrStreamOptions } from './options.js';
-import { omeAttributesV2, omeAttributesV3 } from './metadata/ome.js';
+import { omeAttributesV2, omeAttributesV3, type OmeAxis } from './metadata/ome.js';
 import { FileSystemStore } from './stores/fs-store.js';
 import { S3Store } from './stores/s3-store.js';
-import { ChunkAccumulator, type AccumulateMode } from './transforms/chunk-accumulator.js';
+import { accumulateModeOf, ChunkAccumulator, type AccumulateMode } from './transforms/chunk-accumulator.js';
 import { BloscCompressor } from './transforms/blosc-compressor.js';
 import { Downsampler } from './transforms/downsampler.js';
 import { TileSplitter } from './transforms/tile-splitter.js';
@@ -32,12 +32,12 @@ export function zarrTransforms(options: ZarrStreamOptions): ZarrChain {
   const store =
     typeof resolved.store !== 'string' ? resolved.store : resolved.s3 ? new S3Store(resolved.store, resolved.s3) : new FileSystemStore(resolved.store, { durable: resolved.durable });
   const { layouts } = resolved;
-  const splitter = new TileSplitter({ layouts });
+  const splitter = new TileSplitter({ layouts, maxFrames: maxFramesOf(resolved) });
   // Without a codec nothing needs a whole chunk: raw chunks stream to the store tile by tile.
   // Chunks are compressed in segments as their frames arrive (where they cut into whole Blosc blocks): those levels
   // get parts from the accumulator, naming each tile's region for the compressor to copy into its segments.
   const compressor = new BloscCompressor({ settings: resolved.blosc, workers: resolved.workers, engine: resolved.engine, layouts, streamBlocks: resolved.streamBlocks });
-  const modes = layouts.map((layout): AccumulateMode => (!resolved.blosc ? 'parts' : compressor.blockPlans[layout.level] ? 'regions' : 'whole'));
+  const modes = layouts.map((layout): AccumulateMode => accumulateModeOf(layout, Boolean(resolved.blosc), Boolean(compressor.blockPlans[layout.level])));
   const wholeChunks = modes[0] === 'whole';
   const maxConcurrentWrites = maxConcurrentWritesFor(wholeChunks);
   // With one level the Downsampler only validates, numbers and (frameOwnership 'copy') copies the frames.
@@ -75,8 +75,25 @@ export function zarrTransforms(options: ZarrStreamOptions): ZarrChain {
   return chain;
 }
 
+/** With a fixed size along the append dimension: the frames the array holds; more are an error. */
+function maxFramesOf(resolved: ResolvedOptions): number | undefined {
+  const append = resolved.dimensions?.resolved.all[0];
+  return append && append.size > 0 ? append.size * resolved.layouts[0]!.framesPerStep : undefined;
+}
+
 /** OME-NGFF image metadata, written for one level as for many. */
 function rootAttributes(resolved: ResolvedOptions): Record<string, unknown> {
-  const ome = { levels: resolved.layouts.length, pixelScaleUm: resolved.pixelScaleUm, method: resolved.downsampleMethod, name: resolved.name };
+  const dims = resolved.dimensions;
+  const ome = {
+    levels: resolved.layouts.length,
+    pixelScaleUm: resolved.pixelScaleUm,
+    method: resolved.downsampleMethod,
+    name: resolved.name,
+    dimensions: dims && {
+      axes: dims.resolved.all.map((d): OmeAxis => ({ name: d.name, ...(d.kind === 'other' ? {} : { type: d.kind }), ...(d.unit ? { unit: d.unit } : {}) })),
+      scales: dims.levels.scales,
+      factors: Object.fromEntries(dims.resolved.all.map((d, i) => [d.name, dims.levels.factors[1]?.[i] ?? 1])),
+    },
+  };
   return { ...(resolved.zarrVersion === 2 ? omeAttributesV2(ome) : omeAttributesV3(ome)) };
 }

@@ -1,5 +1,6 @@
 import test from 'ava';
-import { resolveLayout, framesPerChunkFor, MIB, chunkCoords } from '../src/chunking/layout.js';
+import { resolveLayout, framesPerChunkFor, MIB } from '../src/chunking/layout.js';
+import { chunkCoordsOf, placeFrame } from '../src/chunking/placement.js';
 import { copyTile, contiguousTileView, frameTiles, tileRegion } from '../src/chunking/tiles.js';
 import { chunkKey, v2ArrayMetadata, v3ArrayMetadata } from '../src/metadata/zarr.js';
 import { validateKey } from '../src/stores/keys.js';
@@ -45,7 +46,7 @@ test('ragged tiles: edge regions are clipped to the frame', (t) => {
   const { layout } = resolveLayout({ width: 1000, height: 700, planes: 3 }, 'uint16', { tileWidth: 512, tileHeight: 512, tilePlanes: 2 });
   t.deepEqual(layout.grid, { planes: 2, height: 2, width: 2 });
   t.deepEqual(tileRegion(layout, [1, 1, 1]), { c0: 2, y0: 512, x0: 512, planes: 1, rows: 188, cols: 488 });
-  t.deepEqual(chunkCoords(layout, 2 * layout.chunk.frames + 1, [1, 0, 1]), [2, 1, 0, 1]);
+  t.deepEqual(chunkCoordsOf(layout, placeFrame(layout, 2 * layout.chunk.frames + 1).prefix, [1, 0, 1]), [2, 1, 0, 1]);
   t.deepEqual(
     frameTiles(layout).map((entry) => entry.tile.join('')),
     ['000', '001', '010', '011', '100', '101', '110', '111'],

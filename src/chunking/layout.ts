@@ -26,7 +26,28 @@ export interface ChunkingOptions {
   framesPerChunk?: number;
 }
 
-/** The shape of one 4-D (t, c, y, x) array of a dataset and of its chunks. */
+/** A dimension between the append dimension and the frame's own (in 5-D: c and z), storage order. */
+export interface OuterDim {
+  size: number;
+  chunk: number;
+}
+
+/**
+ * How 2-D frames are positioned in an N-D array (the `dimensions` option): along the outer dimensions, in an
+ * acquisition order. Without it, the (t, c, y, x) shorthand: a frame is one step of t, its planes are c.
+ */
+export interface FramePositions {
+  outer: readonly OuterDim[];
+  /** Acquisition order of [append, ...outer], indices, outermost first; 0 (the append dimension) first. */
+  acquisition: readonly number[];
+  /** Storage names of every dimension, outermost first. */
+  names: readonly string[];
+}
+
+/**
+ * The shape of one array of a dataset and of its chunks: (t, c, y, x) for the shorthand, or N-D
+ * (append, ...outer, y, x) with `dimensions`. Frames are (planes, y, x) slabs; a chunk holds `slotsPerChunk` of them.
+ */
 export interface ArrayLayout {
   /** Pyramid level; 0 is full resolution. The array lives at path `${level}`. */
   level: number;
@@ -42,8 +63,26 @@ export interface ArrayLayout {
   /** Bytes of one (planes, height, width) tile, padded: one frame's slab of a chunk. */
   tileBytes: number;
   chunkBytes: number;
-  /** Zarr v3 sharding: chunks per shard along (t, c, y, x), clipped to the level's chunk grid in space; unset: no shards. */
-  shardChunks?: readonly [number, number, number, number];
+  /** Zarr v3 sharding: chunks per shard along each dimension, clipped to the level's chunk grid but along t; unset: no shards. */
+  shardChunks?: readonly number[];
+  /** Dimension names, storage order: `dimension_names`. */
+  names: readonly string[];
+  /** Dimensions between the append dimension and the frame's (empty for the shorthand). */
+  outer: readonly OuterDim[];
+  /** Acquisition order of [append, ...outer] (indices, 0 first): frame k's position is k in this mixed radix. */
+  acquisition: readonly number[];
+  /** Whether the frame's planes are a stored dimension (the shorthand's c); with `dimensions` frames are 2-D. */
+  planesStored: boolean;
+  /** Frames per step of the append dimension: the product of the outer sizes (1 for the shorthand). */
+  framesPerStep: number;
+  /** Frame slabs per chunk: chunk.frames times the outer chunk extents. */
+  slotsPerChunk: number;
+  /** Chunks of a chunk row (one chunk along the append dimension): the outer chunk grid times the frame's tiles. */
+  chunksPerRow: number;
+  /** Chunks open at once as frames arrive in acquisition order (between tilesPerFrame and chunksPerRow). */
+  openChunks: number;
+  /** Whether each chunk's slabs arrive in increasing order, so chunks stream; otherwise they fill whole in memory. */
+  slotsInOrder: boolean;
 }
 
 export interface ResolvedLayout {
@@ -70,7 +109,7 @@ export function framesPerChunkFor(maxBytesPerChunk: number, tileBytes: number): 
  * The layout of one level. `expectedFrames`, when the frame count is known, caps the frames per chunk that the
  * byte rule derives, so a short run is not padded to a chunk made for a long one (an explicit framesPerChunk stays).
  */
-export function resolveLayout(frame: FrameShape, dtype: DType, options: ChunkingOptions = {}, level = 0, expectedFrames?: number): ResolvedLayout {
+export function resolveLayout(frame: FrameShape, dtype: DType, options: ChunkingOptions = {}, level = 0, expectedFrames?: number, positions?: FramePositions): ResolvedLayout {
   const warnings: string[] = [];
   const bpp = bytesPerPixel(dtype);
   const chunkWidth = clampTile(options.tileWidth, frame.width);
@@ -90,6 +129,11 @@ export function resolveLayout(frame: FrameShape, dtype: DType, options: Chunking
     height: ceilDiv(frame.height, chunkHeight),
     width: ceilDiv(frame.width, chunkWidth),
   };
+  const tilesPerFrame = grid.planes * grid.height * grid.width;
+  const outer = positions?.outer.map((d) => ({ size: d.size, chunk: Math.min(d.chunk, d.size) })) ?? [];
+  const extents = [frames, ...outer.map((d) => d.chunk)];
+  const slotsPerChunk = extents.reduce((a, b) => a * b, 1);
+  const acquisition = positions?.acquisition ?? [0];
   return {
     layout: {
       level,
@@ -99,18 +143,49 @@ export function resolveLayout(frame: FrameShape, dtype: DType, options: Chunking
       frame: { ...frame },
       chunk: { frames, planes: chunkPlanes, height: chunkHeight, width: chunkWidth },
       grid,
-      tilesPerFrame: grid.planes * grid.height * grid.width,
+      tilesPerFrame,
       tileBytes,
-      chunkBytes: tileBytes * frames,
+      chunkBytes: tileBytes * slotsPerChunk,
+      names: positions?.names ?? SHORTHAND_NAMES,
+      outer,
+      acquisition,
+      planesStored: !positions,
+      framesPerStep: outer.reduce((a, d) => a * d.size, 1),
+      slotsPerChunk,
+      chunksPerRow: tilesPerFrame * outer.reduce((a, d) => a * ceilDiv(d.size, d.chunk), 1),
+      openChunks: tilesPerFrame * openOuterChunks(outer, extents, acquisition),
+      slotsInOrder: slotsInOrder(extents, acquisition),
     },
     warnings,
   };
 }
 
-/** The chunk key's coordinates: (t, c, y, x) chunk indices of frame t's tile (c, y, x). */
-export function chunkCoords(layout: ArrayLayout, t: number, tile: readonly [number, number, number]): [number, number, number, number] {
-  return [Math.floor(t / layout.chunk.frames), tile[0], tile[1], tile[2]];
+export const SHORTHAND_NAMES = ['t', 'c', 'y', 'x'] as const;
+
+/**
+ * Outer chunks open at once while frames arrive in acquisition order. Along a dimension, every chunk stays open
+ * once a dimension acquired outside it spans more than one step of its chunk (the inner one cycles through all
+ * its chunks before the outer one's chunk is done); otherwise one chunk at a time.
+ */
+function openOuterChunks(outer: readonly OuterDim[], extents: readonly number[], acquisition: readonly number[]): number {
+  let open = 1;
+  let spanning = false;
+  for (const index of acquisition) {
+    if (index > 0 && spanning) open *= ceilDiv(outer[index - 1]!.size, outer[index - 1]!.chunk);
+    if (extents[index]! > 1) spanning = true;
+  }
+  return open;
 }
+
+/**
+ * A chunk's slabs are C ordered over its extents in storage order; they arrive in increasing order exactly when the
+ * acquisition order, restricted to dimensions a chunk spans more than one step of, is the storage order.
+ */
+function slotsInOrder(extents: readonly number[], acquisition: readonly number[]): boolean {
+  const spanned = acquisition.filter((index) => extents[index]! > 1);
+  return spanned.every((index, i) => i === 0 || index > spanned[i - 1]!);
+}
+
 
 /** Linear index of a tile within its frame's grid, C order over (c, y, x). */
 export function tileOrdinal(layout: ArrayLayout, tile: readonly [number, number, number]): number {

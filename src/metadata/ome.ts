@@ -18,6 +18,11 @@ export interface OmeOptions {
   method?: DownsampleMethod;
   /** The image's name; default "image". */
   name?: string;
+  /**
+   * N-D arrays (`dimensions`): the axes, storage order, and each level's scale along them, instead of the
+   * shorthand's (t, c, y, x) with pixelScaleUm; `factors` says which axes a level halves.
+   */
+  dimensions?: { axes: OmeAxis[]; scales: number[][]; factors: Record<string, number> };
 }
 
 /** The axes' names, in array dimension order; also what a v3 array's `dimension_names` must match (NGFF 0.5). */
@@ -25,13 +30,14 @@ export const OME_AXIS_NAMES = ['t', 'c', 'y', 'x'] as const;
 
 export interface OmeAxis {
   name: string;
-  type: 'time' | 'channel' | 'space';
+  /** Absent for a custom ("other") axis. */
+  type?: 'time' | 'channel' | 'space';
   unit?: string;
 }
 
 export interface OmeDataset {
   path: string;
-  coordinateTransformations: [{ type: 'scale'; scale: [number, number, number, number] }];
+  coordinateTransformations: [{ type: 'scale'; scale: number[] }];
 }
 
 export interface OmeMultiscale {
@@ -92,27 +98,38 @@ export function omeMultiscale(options: OmeOptions): OmeMultiscale {
   const datasets: OmeDataset[] = [];
   for (let level = 0; level < levels; level++) {
     const factor = 2 ** level;
-    datasets.push({
-      path: String(level),
-      coordinateTransformations: [{ type: 'scale', scale: [factor, 1, factor * scale.y, factor * scale.x] }],
-    });
+    const levelScale = options.dimensions ? options.dimensions.scales[level]! : [factor, 1, factor * scale.y, factor * scale.x];
+    datasets.push({ path: String(level), coordinateTransformations: [{ type: 'scale', scale: [...levelScale] }] });
   }
+  const dims = options.dimensions;
   return {
     name,
-    axes: [
-      { name: 't', type: 'time' },
-      { name: 'c', type: 'channel' },
-      { name: 'y', type: 'space', unit: 'micrometer' },
-      { name: 'x', type: 'space', unit: 'micrometer' },
-    ],
+    axes: dims
+      ? dims.axes.map((axis) => ({ ...axis }))
+      : [
+          { name: 't', type: 'time' },
+          { name: 'c', type: 'channel' },
+          { name: 'y', type: 'space', unit: 'micrometer' },
+          { name: 'x', type: 'space', unit: 'micrometer' },
+        ],
     datasets,
     type: method,
     metadata: {
-      description: describePyramid(method, levels),
+      description: dims ? describeLevels(method, levels, dims.factors) : describePyramid(method, levels),
       method: 'zarr-stream Downsampler',
-      kwargs: { method, factors: { t: 2, c: 1, y: 2, x: 2 }, levels },
+      kwargs: { method, factors: dims ? { ...dims.factors } : { t: 2, c: 1, y: 2, x: 2 }, levels },
     },
   };
+}
+
+/** The description of an N-D pyramid: which axes each level halves. */
+function describeLevels(method: DownsampleMethod, levels: number, factors: Record<string, number>): string {
+  if (levels === 1) return 'zarr-stream Downsampler: one full-resolution level; no downsampling';
+  const halved = Object.keys(factors).filter((axis) => factors[axis] === 2);
+  return (
+    `zarr-stream Downsampler: each level is the ${method} of 2 along each of ${halved.join(', ')} of the level below ` +
+    '(an axis reaching 1 is no longer halved; see the scales); an odd edge repeats its last element'
+  );
 }
 
 const REDUCTION: Record<DownsampleMethod, string> = {

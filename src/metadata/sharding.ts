@@ -4,6 +4,7 @@
  * `crc32c`, at the end of each shard. Pure JSON builder.
  */
 import type { ArrayLayout } from '../chunking/layout.js';
+import { chunkShapeOf } from '../chunking/placement.js';
 
 export const SHARD_INDEX_CODECS: ReadonlyArray<Record<string, unknown>> = [{ name: 'bytes', configuration: { endian: 'little' } }, { name: 'crc32c' }];
 
@@ -13,7 +14,7 @@ export function shardingCodecs(layout: ArrayLayout, inner: ReadonlyArray<Record<
     {
       name: 'sharding_indexed',
       configuration: {
-        chunk_shape: [layout.chunk.frames, layout.chunk.planes, layout.chunk.height, layout.chunk.width],
+        chunk_shape: chunkShapeOf(layout),
         codecs: inner.map((codec) => ({ ...codec })),
         index_codecs: SHARD_INDEX_CODECS.map((codec) => ({ ...codec })),
         index_location: 'end',

@@ -2,11 +2,10 @@
 import type { ArrayLayout } from '../chunking/layout.js';
 import { v2DataType, v3DataType } from '../dtype.js';
 import { shardShape } from '../chunking/shards.js';
+import { arrayShapeOf, chunkShapeOf } from '../chunking/placement.js';
 import { shardingCodecs } from './sharding.js';
 
 export type ZarrVersion = 2 | 3;
-
-export const DIMENSION_NAMES = ['t', 'c', 'y', 'x'] as const;
 
 /** Codec description of an array, as each format spells it; raw arrays use the defaults below. */
 export interface CodecMetadata {
@@ -21,12 +20,13 @@ export const RAW_CODECS: CodecMetadata = {
   v3Codecs: [{ name: 'bytes', configuration: { endian: 'little' } }],
 };
 
+/** The array's shape with `frames` steps along the append dimension (t). */
 export function arrayShape(layout: ArrayLayout, frames: number): number[] {
-  return [frames, layout.frame.planes, layout.frame.height, layout.frame.width];
+  return arrayShapeOf(layout, frames);
 }
 
 export function chunkShape(layout: ArrayLayout): number[] {
-  return [layout.chunk.frames, layout.chunk.planes, layout.chunk.height, layout.chunk.width];
+  return chunkShapeOf(layout);
 }
 
 /** `.zarray` of a v2 array holding `frames` frames. */
@@ -57,7 +57,7 @@ export function v3ArrayMetadata(layout: ArrayLayout, frames: number, codecs: Cod
     fill_value: 0,
     codecs: shard ? shardingCodecs(layout, codecs.v3Codecs) : codecs.v3Codecs,
     attributes: {},
-    dimension_names: [...DIMENSION_NAMES],
+    dimension_names: [...layout.names],
   };
 }
 

@@ -87,7 +87,7 @@ export interface ResourceEstimate {
   /** Peak bytes the writer may hold at once: the sum of the terms. */
   bytes: number;
   terms: MemoryTerm[];
-  /** Chunk files of all levels per frame: each stays open until its chunk row completes (raw or streamed chunks). */
+  /** Chunks of all levels open at once as frames arrive (a frame's tiles for the shorthand): each an open file when streamed. */
   chunksPerFrame: number;
   /** Files the write may keep open at once: open chunks, writes in flight, metadata. */
   openFiles: number;
@@ -146,25 +146,25 @@ export function estimateResources(chain: ChainShape): ResourceEstimate {
       // at most chunkBytes plus Blosc's overhead); whole chunks go to their shard as they are. Plus two rows' indexes.
       const chunkBound = layout.chunkBytes + (mode === 'parts' ? 0 : BLOSC_MAX_OVERHEAD);
       const indexes = 2 * shardsPerRow(layout, layout.shardChunks) * shardIndexBytes(chunksPerShard(layout.shardChunks));
-      shards += (mode === 'whole' ? 0 : layout.tilesPerFrame * chunkBound) + indexes;
+      shards += (mode === 'whole' ? 0 : layout.openChunks * chunkBound) + indexes;
     }
     bookkeeping += layout.tilesPerFrame * BYTES_PER_TILE;
     if (mode === 'parts') {
       // Whole tiles go out as views of the frame; edge tiles are copied into a pool of two frames' worth.
       if (partialTiles(layout) > 0) tileCopies += 2 * layout.tilesPerFrame * layout.tileBytes;
-      openChunks += layout.tilesPerFrame;
+      openChunks += layout.openChunks;
     } else if (mode === 'regions') {
       const plan = plans[layout.level]!;
       // One segment filling per open chunk, plus those being compressed (BloscCompressor's segment pool).
-      segments += (layout.tilesPerFrame + 4 * workers) * plan.segmentBytes;
+      segments += (layout.openChunks + 4 * workers) * plan.segmentBytes;
       // Each open chunk's block table, and its header written at the end.
-      bookkeeping += layout.tilesPerFrame * 2 * (16 + 4 * Math.ceil(layout.chunkBytes / (plan.blocksize || 2 ** 14)));
+      bookkeeping += layout.openChunks * 2 * (16 + 4 * Math.ceil(layout.chunkBytes / (plan.blocksize || 2 ** 14)));
       maxSegment = Math.max(maxSegment, segmentRoom(plan.segmentBytes, plan.blocksize));
-      openChunks += layout.tilesPerFrame;
+      openChunks += layout.openChunks;
     } else {
-      // A chunk row fills before any of its chunks leaves; level 0 keeps a spare chunk per worker, others one.
+      // The open chunks fill before any of them leaves; level 0 keeps a spare chunk per worker, others one.
       const spare = layout.level === 0 ? workers : Math.min(1, workers);
-      wholeChunks += (layout.tilesPerFrame + spare) * layout.chunkBytes;
+      wholeChunks += (layout.openChunks + spare) * layout.chunkBytes;
       maxWholeChunk = Math.max(maxWholeChunk, layout.chunkBytes + BLOSC_MAX_OVERHEAD);
     }
   }
@@ -191,7 +191,7 @@ export function estimateResources(chain: ChainShape): ResourceEstimate {
   if (chain.s3Uploads) {
     // S3Store: each open chunk's writer holds back its first part and fills another; uploads in flight hold theirs.
     const { partBytes, maxConcurrentUploads } = chain.s3Uploads;
-    const chunks = layouts.reduce((sum, layout) => sum + layout.tilesPerFrame, 0);
+    const chunks = layouts.reduce((sum, layout) => sum + layout.openChunks, 0);
     add('s3 parts', (2 * chunks + maxConcurrentUploads) * partBytes, `S3 multipart part buffers: 2 per open chunk (${chunks}) and ${maxConcurrentUploads} uploads in flight, of ${partBytes} bytes`);
   }
 
@@ -199,7 +199,7 @@ export function estimateResources(chain: ChainShape): ResourceEstimate {
   return {
     bytes: terms.reduce((sum, term) => sum + term.bytes, 0),
     terms,
-    chunksPerFrame: layouts.reduce((sum, layout) => sum + layout.tilesPerFrame, 0),
+    chunksPerFrame: layouts.reduce((sum, layout) => sum + layout.openChunks, 0),
     openFiles: openChunks + writes + layouts.length + 1,
   };
 }

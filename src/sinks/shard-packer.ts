@@ -20,12 +20,12 @@ import { chunksPerShard, shardChunksPerChunkRow, shardOf, slotInShard, type Shar
 import { encodeShardIndex } from '../codecs/shard-index.js';
 import { byteLengthOf, type Bytes, type ChunkMessage, type ChunkPartMessage, type SinkMessage } from '../messages.js';
 
-type Coords = readonly [number, number, number, number];
+type Coords = readonly number[];
 
 /** A shard being written: where each slot's chunk went in it (nbytes -1: absent so far). */
 interface PendingShard {
   level: number;
-  coords: [number, number, number, number];
+  coords: number[];
   offsets: number[];
   nbytes: number[];
   /** Bytes appended so far: where the next chunk goes. */
@@ -119,7 +119,7 @@ export class ShardPacker {
         nbytes: new Array<number>(slots).fill(-1),
         size: 0,
         stored: 0,
-        expected: shard[0] * shardChunksPerChunkRow(layout, shard, shardCoords),
+        expected: shard[0]! * shardChunksPerChunkRow(layout, shard, shardCoords),
         frames: 0,
       };
       this.shards.set(key, pending);
@@ -131,7 +131,7 @@ export class ShardPacker {
     pending.nbytes[slot] = bytes;
     pending.size += bytes;
     pending.stored++;
-    pending.frames = Math.max(pending.frames, (coords[0] % shard[0]) * layout.chunk.frames + frames);
+    pending.frames = Math.max(pending.frames, (coords[0]! % shard[0]!) * layout.chunk.frames + frames);
     if (pending.stored < pending.expected) return { kind: 'chunk-part', level: pending.level, coords: pending.coords, offset, data: pieces, release };
     this.shards.delete(key);
     return { ...closingPart(pending, pieces, offset), release };
@@ -179,6 +179,6 @@ function patchHead(pieces: Uint8Array[], head: Uint8Array, key: string): void {
 }
 
 function compareCoords(a: Coords, b: Coords): number {
-  for (let i = 0; i < 4; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
   return 0;
 }

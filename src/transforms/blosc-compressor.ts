@@ -58,7 +58,7 @@ export interface BloscCompressorOptions {
 /** A chunk being compressed segment by segment. */
 interface StreamedChunk {
   level: number;
-  coords: readonly [number, number, number, number];
+  coords: readonly number[];
   assembler: BloscChunkAssembler;
   /** The segment being filled, and its start in the chunk's raw bytes. */
   segment: Uint8Array | undefined;
@@ -352,8 +352,8 @@ function streamingLevels(
     const streamed = s && streamPlanOf(s, layout, native);
     if (!streamed) return undefined;
     const { plan, request } = streamed;
-    // Segments fill one per open chunk (a chunk row's worth) while the others are being compressed.
-    const buffers = layout.tilesPerFrame + 4 * (workers ?? availableParallelism());
+    // Segments fill one per open chunk while the others are being compressed.
+    const buffers = layout.openChunks + 4 * (workers ?? availableParallelism());
     return {
       plan,
       settings: { ...s, blocksize: request },
@@ -368,8 +368,9 @@ function streamingLevels(
  * compressed whole. Also used by the resource estimate (options.ts), so both see the same plan.
  */
 export function streamPlanOf(s: BloscSettings, layout: ArrayLayout, native: boolean): { plan: BlockPlan; request: number } | undefined {
-  if (s.clevel === 0) return undefined;
-  const geometry = { chunkBytes: layout.chunkBytes, tileBytes: layout.tileBytes, framesPerChunk: layout.chunk.frames };
+  // Slabs that arrive out of order (an acquisition order unlike storage's) need the whole chunk in memory anyway.
+  if (s.clevel === 0 || !layout.slotsInOrder) return undefined;
+  const geometry = { chunkBytes: layout.chunkBytes, tileBytes: layout.tileBytes, framesPerChunk: layout.slotsPerChunk };
   if (native) {
     const blocksize = nativeBlocksize(s, layout.chunkBytes);
     const plan = blocksize && planBlocks(geometry, blocksize.blocksize);

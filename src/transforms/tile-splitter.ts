@@ -9,6 +9,8 @@ import type { FrameInput, FrameMessage, TileMessage, TileRegion } from '../messa
 export interface TileSplitterOptions {
   /** One layout per pyramid level, indexed by level. */
   layouts: readonly ArrayLayout[];
+  /** Level-0 frames the array holds (a fixed size along the append dimension); more are an error. */
+  maxFrames?: number;
 }
 
 export class TileSplitter extends Transform {
@@ -16,6 +18,7 @@ export class TileSplitter extends Transform {
   private readonly tilesByLevel: Array<Array<{ tile: [number, number, number]; region: TileRegion }>>;
   /** Index of the next bare (level-0) input frame, for error messages and FrameMessage.t. */
   private nextInput = 0;
+  private readonly maxFrames: number;
 
   constructor(options: TileSplitterOptions) {
     // Each message pins at most one frame; a frame's worth of tiles keeps the pipe moving without holding more.
@@ -23,6 +26,7 @@ export class TileSplitter extends Transform {
     super({ objectMode: true, readableHighWaterMark: tiles, writableHighWaterMark: 1 });
     this.layouts = options.layouts;
     this.tilesByLevel = options.layouts.map(frameTiles);
+    this.maxFrames = options.maxFrames ?? Infinity;
   }
 
   override _transform(input: FrameInput | FrameMessage, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -30,6 +34,9 @@ export class TileSplitter extends Transform {
     try {
       const base = this.layouts[0]!;
       frame = normalizeFrame(input, this.nextInput, { ...base.frame, dtype: base.dtype });
+      if (frame.level === 0 && frame.t >= this.maxFrames) {
+        throw new RangeError(`frame ${frame.t}: the array holds ${this.maxFrames} frames (its first dimension has a fixed size: ${this.maxFrames / base.framesPerStep} steps of ${base.framesPerStep} frames); give size 0 for an unbounded acquisition`);
+      }
       if (frame.level === 0) this.nextInput++;
     } catch (error) {
       callback(error as Error);

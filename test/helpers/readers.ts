@@ -98,5 +98,12 @@ export async function python(script: string, ...args: string[]): Promise<string>
 
 /** A MemoryStore as zarrita reads stores (keys with a leading "/"), so in-memory round trips need no disk. */
 export function zarritaMemory(store: { map: Map<string, Uint8Array> }): zarr.Readable {
-  return { get: async (key: string) => store.map.get(key.replace(/^\//, '')) } as zarr.Readable;
+  const get = async (key: string): Promise<Uint8Array | undefined> => store.map.get(key.replace(/^\//, ''));
+  // Ranges too, so sharded arrays read back from memory.
+  const getRange = async (key: string, range: { offset: number; length: number } | { suffixLength: number }): Promise<Uint8Array | undefined> => {
+    const value = await get(key);
+    if (!value) return undefined;
+    return 'suffixLength' in range ? value.subarray(value.byteLength - range.suffixLength) : value.subarray(range.offset, range.offset + range.length);
+  };
+  return { get, getRange } as zarr.Readable;
 }

@@ -1,0 +1,144 @@
+/**
+ * N-D `dimensions`: 5-D (t, c, z, y, x) arrays written from 2-D frames in an acquisition order, read back pixel for
+ * pixel by zarrita.js (and zarr-python for v2) against an array assembled here by nested loops, independently of the
+ * writer's placement arithmetic.
+ */
+import test from 'ava';
+import { pipeline } from 'node:stream/promises';
+import { MemoryStore, zarrTransforms, type ZarrStreamOptions } from '../src/index.js';
+import type { Dimension } from '../src/chunking/dimensions.js';
+import { syntheticFrame } from '../src/frames/synthetic.js';
+import { firstDifference, source, tempDir } from './helpers/frames.js';
+import { readWithPython, readWithZarrita, requirePythonZarr, zarritaMemory } from './helpers/readers.js';
+import type { Frame } from '../src/messages.js';
+import { validateV2, validateV3 } from './helpers/ngff-schemas.js';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+
+const [T, C, Z, Y, X] = [3, 2, 5, 9, 7];
+
+function dims(chunks: [number, number, number, number, number], size0 = 0): Dimension[] {
+  return [
+    { name: 't', kind: 'time', size: size0, chunk: chunks[0], unit: 'second', scale: 2.5 },
+    { name: 'c', kind: 'channel', size: C, chunk: chunks[1] },
+    { name: 'z', kind: 'space', size: Z, chunk: chunks[2], unit: 'micrometer', scale: 2 },
+    { name: 'y', kind: 'space', size: Y, chunk: chunks[3], unit: 'micrometer', scale: 0.5 },
+    { name: 'x', kind: 'space', size: X, chunk: chunks[4], unit: 'micrometer', scale: 0.5 },
+  ];
+}
+
+/**
+ * `count` 2-D frames in acquisition order `order` (outer to inner over t, c, z), frame k the standard frame with
+ * t = k, and the (t, c, z, y, x) array they make (zeros where no frame came).
+ */
+function acquire(order: string, count: number): { frames: Frame[]; expected: Uint8Array } {
+  const frames: Frame[] = [];
+  const frameBytes = Y * X * 2;
+  const steps = Math.ceil(count / (C * Z));
+  const expected = new Uint8Array(steps * C * Z * frameBytes);
+  const sizes: Record<string, number> = { t: steps, c: C, z: Z };
+  const [a, b, c] = order.split('') as [string, string, string];
+  let k = 0;
+  for (let i = 0; i < sizes[a]!; i++) {
+    for (let j = 0; j < sizes[b]!; j++) {
+      for (let l = 0; l < sizes[c]!; l++) {
+        if (k === count) break;
+        const at: Record<string, number> = { [a]: i, [b]: j, [c]: l };
+        const frame = syntheticFrame(k++, X, Y, 1, 'uint16');
+        frames.push(frame);
+        expected.set(new Uint8Array(frame.data.buffer, frame.data.byteOffset, frame.data.byteLength), (((at.t! * C + at.c!) * Z + at.z!) * frameBytes));
+      }
+    }
+  }
+  return { frames, expected };
+}
+
+interface Case {
+  order: string;
+  chunks: [number, number, number, number, number];
+  frames: number;
+  options?: Partial<ZarrStreamOptions>;
+}
+
+async function roundTrip(t: import('ava').ExecutionContext, c: Case, zarrVersion: 2 | 3): Promise<MemoryStore> {
+  const store = new MemoryStore();
+  const { frames, expected } = acquire(c.order, c.frames);
+  const acquisitionOrder = c.order.split('');
+  await pipeline(source(frames), ...zarrTransforms({ store, zarrVersion, dtype: 'uint16', dimensions: dims(c.chunks), acquisitionOrder, ...c.options }));
+  const back = await readWithZarrita(zarritaMemory(store));
+  t.deepEqual(back.shape, [Math.ceil(c.frames / (C * Z)), C, Z, Y, X]);
+  t.is(firstDifference(back.bytes, expected), -1);
+  const root = JSON.parse(new TextDecoder().decode(store.map.get(zarrVersion === 2 ? '.zattrs' : 'zarr.json')!));
+  if (zarrVersion === 3) {
+    const valid = validateV3(root.attributes);
+    t.true(valid.ok, valid.errors);
+    t.deepEqual(JSON.parse(new TextDecoder().decode(store.map.get('0/zarr.json')!)).dimension_names, ['t', 'c', 'z', 'y', 'x']);
+  } else {
+    const valid = validateV2(root);
+    t.true(valid.ok, valid.errors);
+  }
+  return store;
+}
+
+const CASES: Record<string, Case> = {
+  'z inside c, raw, chunks 1x1x2x4x4': { order: 'tcz', chunks: [1, 1, 2, 4, 4], frames: T * C * Z },
+  'c inside z, raw (out of order: chunks fill whole)': { order: 'tzc', chunks: [1, 2, 2, 4, 4], frames: T * C * Z },
+  'c inside z, chunk c 1 (streams)': { order: 'tzc', chunks: [2, 1, 3, 4, 4], frames: T * C * Z },
+  'z inside c, t chunk 2 with odd z edge (gaps zero-filled), lz4': { order: 'tcz', chunks: [2, 1, 2, 4, 8], frames: T * C * Z, options: { compression: { codec: 'lz4' } } },
+  'c inside z, lz4 whole chunks': { order: 'tzc', chunks: [2, 2, 2, 8, 4], frames: T * C * Z, options: { compression: { codec: 'lz4' } } },
+  'stream ends mid-volume (z inside c)': { order: 'tcz', chunks: [2, 1, 2, 4, 4], frames: C * Z + 7 },
+  'stream ends mid-volume, lz4, c inside z': { order: 'tzc', chunks: [2, 2, 2, 4, 4], frames: C * Z + 3, options: { compression: { codec: 'lz4' } } },
+};
+
+for (const [name, c] of Object.entries(CASES)) {
+  for (const zarrVersion of [2, 3] as const) {
+    test(`5-D v${zarrVersion}: ${name}`, async (t) => {
+      await roundTrip(t, c, zarrVersion);
+    });
+  }
+}
+
+test('5-D v3 sharded (shards 1x2x2x2x1 chunks), lz4, c inside z', async (t) => {
+  const shard = [1, 2, 2, 2, 1];
+  const dimensions = dims([1, 1, 2, 4, 4]).map((d, i) => ({ ...d, shard: shard[i]! }));
+  const store = new MemoryStore();
+  const { frames, expected } = acquire('tzc', T * C * Z);
+  await pipeline(source(frames), ...zarrTransforms({ store, dtype: 'uint16', dimensions, acquisitionOrder: ['t', 'z', 'c'], compression: { codec: 'lz4' } }));
+  const back = await readWithZarrita(zarritaMemory(store));
+  t.is(firstDifference(back.bytes, expected), -1);
+  const meta = JSON.parse(new TextDecoder().decode(store.map.get('0/zarr.json')!));
+  t.deepEqual(meta.chunk_grid.configuration.chunk_shape, [1, 2, 4, 8, 4]);
+  t.deepEqual(meta.codecs[0].configuration.chunk_shape, [1, 1, 2, 4, 4]);
+});
+
+test('5-D v2 read back by zarr-python', async (t) => {
+  if (!(await requirePythonZarr(t.log))) return t.pass();
+  const dir = await tempDir();
+  const storePath = path.join(dir, 'five.zarr');
+  const { frames, expected } = acquire('tzc', T * C * Z);
+  await pipeline(source(frames), ...zarrTransforms({ store: storePath, zarrVersion: 2, dtype: 'uint16', dimensions: dims([2, 1, 2, 4, 4]), acquisitionOrder: ['t', 'z', 'c'], compression: { codec: 'zstd' } }));
+  const back = await readWithPython(storePath);
+  t.deepEqual(back.shape, [T, C, Z, Y, X]);
+  t.is(firstDifference(back.bytes, expected), -1);
+  const zattrs = JSON.parse(await readFile(path.join(storePath, '.zattrs'), 'utf8'));
+  t.deepEqual(zattrs.multiscales[0].axes, [
+    { name: 't', type: 'time', unit: 'second' },
+    { name: 'c', type: 'channel' },
+    { name: 'z', type: 'space', unit: 'micrometer' },
+    { name: 'y', type: 'space', unit: 'micrometer' },
+    { name: 'x', type: 'space', unit: 'micrometer' },
+  ]);
+  t.deepEqual(zattrs.multiscales[0].datasets[0].coordinateTransformations[0].scale, [2.5, 1, 2, 0.5, 0.5]);
+});
+
+test('a fixed size along the append dimension is a limit: one frame more is an error, what fits is stored', async (t) => {
+  const store = new MemoryStore();
+  const { frames } = acquire('tcz', 2 * C * Z + 1);
+  const error = await t.throwsAsync(pipeline(source(frames), ...zarrTransforms({ store, dtype: 'uint16', dimensions: dims([1, 1, 2, 4, 4], 2) })));
+  t.regex(error!.message, /frame 20: the array holds 20 frames/);
+  // Frames in flight when the error came are aborted: the metadata claims the complete time points, and they read back.
+  const back = await readWithZarrita(zarritaMemory(store));
+  t.true(back.shape[0]! <= 2);
+  t.deepEqual(back.shape.slice(1), [C, Z, Y, X]);
+  t.is(firstDifference(back.bytes, acquire('tcz', back.shape[0]! * C * Z).expected), -1);
+});
