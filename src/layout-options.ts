@@ -46,6 +46,8 @@ export function resolveArrayLayouts(options: ZarrStreamOptions, zarrVersion: Zar
   if (given) {
     throw new OptionError(given, options[given], 'absent with dimensions', `${given} is given with dimensions: describe the array in dimensions alone (sizes, chunks, shards, units and scales per dimension)`);
   }
+  // `frames` counts 2-D frames here; chunks are given per dimension, so it is only checked.
+  if (options.frames !== undefined) integer('frames', options.frames, 0);
   const resolved = resolveDimensions(options.dimensions, options.acquisitionOrder);
   const { all } = resolved;
   const hasZ = all.some((d, i) => i > 0 && i < all.length - 2 && d.kind === 'space' && d.size > 1);

@@ -24,6 +24,7 @@ export function valueDefaults(defaults: { frames: number; width: number; height:
     'downsample-method': 'mean',
     'pixel-scale-x': '1',
     'pixel-scale-y': '1',
+    'pixel-scale-z': '1',
     engine: 'auto',
     input: 'synthetic',
   };

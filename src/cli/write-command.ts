@@ -24,6 +24,8 @@ import { progressReporter } from './progress.js';
 import { openWriteInput, untilInputError } from './write-input.js';
 import { InputError } from '../inputs/input-error.js';
 import { isS3Url } from '../stores/s3-url.js';
+import type { Dimension } from '../chunking/dimensions.js';
+import { parseAcquisitionOrder, parseDimensionsFlag, SHORTHAND_FLAGS } from './dimension-flags.js';
 
 /** Ctrl-C, SIGTERM or SIGHUP: what was stored stays readable; exit code 128 + the signal's number, as shells expect. */
 export class InterruptedError extends Error {
@@ -69,6 +71,8 @@ const FLAG_OF_FIELD: Record<string, string> = {
   's3.endpoint': '--s3-endpoint',
   's3.region': '--s3-region',
   shardChunks: '--shard-chunks',
+  dimensions: '--dimensions',
+  acquisitionOrder: '--acquisition-order',
 };
 
 export interface WriteArgs {
@@ -103,6 +107,9 @@ export interface WriteArgs {
   quiet: boolean;
   s3Endpoint?: string;
   s3Region?: string;
+  dimensions?: string;
+  acquisitionOrder?: string;
+  pixelScaleZ: string;
 }
 
 function integerFlag(flag: string, text: string, min: number): number {
@@ -154,10 +161,13 @@ export function writeFlags(y: Argv, defaults: { frames: number; width: number; h
     .option('max-bytes-per-chunk', { type: 'string', defaultDescription: defaults.maxBytesPerChunk, describe: `raw bytes per chunk (bytes, KiB, MiB, GiB; at least 16MiB) [size, default: ${defaults.maxBytesPerChunk}]` })
     .option('frames-per-chunk', { type: 'string', describe: 'frames per chunk (overrides --max-bytes-per-chunk) [integer]' })
     .option('shard-chunks', { type: 'string', describe: 'Zarr v3 shards: chunks per shard along t,c,y,x, e.g. 4,1,4,4 [4 integers, default: no shards]' })
+    .option('dimensions', { type: 'string', describe: 'an N-D array instead of --width/--height/--planes/--tile-*: name:size:chunk[:shard] outermost first, size 0 = unbounded append dimension, e.g. t:0:64,c:2:1,z:40:8,y:2048:512,x:2048:512; frames are 2-D' })
+    .option('acquisition-order', { type: 'string', describe: 'with --dimensions: the order frames arrive in, outermost first, e.g. t,z,c [default: the storage order]' })
     .option('multiscale', { type: 'boolean', default: false, describe: 'also write downsampled levels 1, 2, ... (OME-NGFF pyramid) [boolean]' })
     .option('downsample-method', { type: 'string', defaultDescription: 'mean', describe: 'how a level is made from the one below: mean, min, max, decimate [default: mean]' })
     .option('pixel-scale-x', { type: 'string', defaultDescription: '1', describe: 'level-0 pixel width in micrometers [number, default: 1]' })
     .option('pixel-scale-y', { type: 'string', defaultDescription: '1', describe: 'level-0 pixel height in micrometers [number, default: 1]' })
+    .option('pixel-scale-z', { type: 'string', defaultDescription: '1', describe: 'with --dimensions: level-0 z step in micrometers [number, default: 1]' })
     .option('device', { type: 'string', describe: `an acquire-driver-zarr device name (sets the Zarr version and codec): ${DEVICE_NAMES.join(', ')}` })
     .option('compression', { type: 'string', describe: "Blosc codec: none, lz4, zstd, blosclz, zlib [default: none, or the device's]" })
     .option('clevel', { type: 'string', describe: 'Blosc level 0..9 [integer, default: 1]' })
@@ -180,15 +190,17 @@ export async function runWrite(args: WriteArgs, demo: boolean, given: ReadonlySe
     process.stderr.write(`zarr-stream: replacing the earlier dataset at ${args.out}\n`);
     args.overwrite = true;
   }
-  const frameCount = integerFlag('--frames', args.frames, 0);
   if (!isDType(args.dtype)) throw new FlagError(`--dtype must be one of ${DTYPES.join(', ')}, got ${JSON.stringify(args.dtype)}`);
+  const dimensions = dimensionsOf(args, given);
   const input = await openWriteInput(args.input, {
-    width: integerFlag('--width', args.width, 1),
-    height: integerFlag('--height', args.height, 1),
-    planes: integerFlag('--planes', args.planes, 1),
+    width: dimensions ? dimensions.at(-1)!.size : integerFlag('--width', args.width, 1),
+    height: dimensions ? dimensions.at(-2)!.size : integerFlag('--height', args.height, 1),
+    planes: dimensions ? 1 : integerFlag('--planes', args.planes, 1),
     dtype: args.dtype,
-    frames: frameCount,
-    given,
+    // With --dimensions, --frames counts 2-D frames; by default one step of the append dimension (or all it holds).
+    frames: dimensions && !given.has('frames') ? Math.max(1, dimensions[0]!.size) * dimensions.slice(1, -2).reduce((n, d) => n * d.size, 1) : integerFlag('--frames', args.frames, 0),
+    // A TIFF's frame shape must match --dimensions' y and x as it must match --width and --height.
+    given: dimensions ? new Set([...given, 'width', 'height', 'planes']) : given,
   });
   // An OME-TIFF's pixel size counts unless the flags say otherwise.
   const flagScale = { x: numberFlag('--pixel-scale-x', args.pixelScaleX), y: numberFlag('--pixel-scale-y', args.pixelScaleY) };
@@ -204,31 +216,33 @@ export async function runWrite(args: WriteArgs, demo: boolean, given: ReadonlySe
   // The AWS SDK warns on Node 20 about its releases from 2027, which the pinned version is not (docs/dependencies.md).
   if (s3) process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const where = s3 ? args.out : path.resolve(args.out);
+  const { width, height, planes, dtype } = input.shape;
   const options = {
     store: args.out,
     s3: s3 ? { endpoint: args.s3Endpoint, region: args.s3Region } : undefined,
     zarrVersion,
-    ...input.shape,
+    dtype,
+    ...(dimensions ? { dimensions, acquisitionOrder: args.acquisitionOrder === undefined ? undefined : parseAcquisitionOrder(args.acquisitionOrder) } : { width, height, planes }),
     frames: input.frames,
     overwrite: args.overwrite,
     durable: args.durable,
     name: demo ? DEMO_NAME : undefined,
     multiscale: args.multiscale,
     downsampleMethod: args.downsampleMethod as DownsampleMethod,
-    pixelScaleUm,
+    pixelScaleUm: dimensions ? undefined : pixelScaleUm,
     device: args.device as DeviceName | undefined,
     compression: compressionFlags(args),
     workers: args.workers === undefined ? undefined : integerFlag('--workers', args.workers, 1),
     engine: args.engine as EnginePreference,
     maxMemory,
-    chunking: {
+    chunking: dimensions ? undefined : {
       tileWidth: integerFlag('--tile-width', args.tileWidth, 0),
       tileHeight: integerFlag('--tile-height', args.tileHeight, 0),
       tilePlanes: integerFlag('--tile-planes', args.tilePlanes, 0),
       maxBytesPerChunk: maxBytes,
       framesPerChunk: args.framesPerChunk === undefined ? undefined : integerFlag('--frames-per-chunk', args.framesPerChunk, 1),
     },
-    shardChunks: args.shardChunks === undefined ? undefined : shardChunksFlag(args.shardChunks),
+    shardChunks: args.shardChunks === undefined || dimensions ? undefined : shardChunksFlag(args.shardChunks),
     onWarning: (message: string) => process.stderr.write(`zarr-stream: warning: ${message}\n`),
     // Every input makes a fresh buffer for each frame and never touches it again: no copy is needed.
     frameOwnership: 'transfer' as const,
@@ -241,7 +255,9 @@ export async function runWrite(args: WriteArgs, demo: boolean, given: ReadonlySe
       const flag = FLAG_OF_FIELD[error.field] ?? error.field;
       // The field as a whole word (not a prefix of a dotted option such as chunking.tileWidth).
       const field = new RegExp(`(?<![\\w.])${error.field.replace(/\./g, '\\.')}(?![\\w.])`, 'g');
-      throw new FlagError(error.message.replace(field, flag).replace('overwrite: true', '--overwrite'));
+      const message = error.message.replace(field, flag).replace('overwrite: true', '--overwrite');
+      // dimensions[1].size names a --dimensions entry by its position (from 1) and field.
+      throw new FlagError(message.replace(/\bdimensions\[(\d+)\]\.(\w+)/g, (_, i: string, key: string) => `--dimensions entry ${Number(i) + 1} ${key}`));
     }
     throw error;
   }
@@ -250,7 +266,9 @@ export async function runWrite(args: WriteArgs, demo: boolean, given: ReadonlySe
   const started = performance.now();
   const frameBytes = frameBytesOf(layout);
   const progress = progressReporter({ mode: args.quiet || args.json ? 'none' : process.stderr.isTTY ? 'bar' : 'lines', total: input.frames, frameBytes });
-  sink.on('progress', (figures) => progress.update({ frames: figures.frames[0]!, bytes: figures.bytes, dataBytes: dataBytesOf(sink.layouts, figures.frames) }));
+  // The sink counts steps of the append dimension; the user counts the 2-D frames they make up.
+  const framesStored = (steps: number): number => Math.min(steps * layout.framesPerStep, input.frames ?? Infinity);
+  sink.on('progress', (figures) => progress.update({ frames: framesStored(figures.frames[0]!), bytes: figures.bytes, dataBytes: dataBytesOf(sink.layouts, figures.frames) }));
   // Ctrl-C (or SIGTERM, SIGHUP) stops the stream the Node way (an AbortSignal): completed chunk rows stay readable,
   // nothing half written. pipeline() rejects once the store is final, so the count below is what its metadata holds.
   const interrupt = new AbortController();
@@ -267,16 +285,16 @@ export async function runWrite(args: WriteArgs, demo: boolean, given: ReadonlySe
   } catch (error) {
     progress.stop();
     if (!stoppedBy) throw error;
-    throw new InterruptedError(`interrupted: ${sink.progress.frames[0]} of ${input.frames ?? 'the'} frames are stored and readable in ${where} (${stoppedBy})`, STOP_SIGNALS[stoppedBy]);
+    throw new InterruptedError(`interrupted: ${framesStored(sink.progress.frames[0]!)} of ${input.frames ?? 'the'} frames are stored and readable in ${where} (${stoppedBy})`, STOP_SIGNALS[stoppedBy]);
   } finally {
     for (const signal of signals) process.off(signal, onSignal);
   }
   progress.stop();
   // Every whole frame before the input's failure is stored, with final metadata: now the failure is reported.
-  if (inputError) throw new InputError(inputError.input, inputError.frameIndex, `${inputError.message.replace(/^input [^:]*: /, '').replace(/^frame \d+: /, '')}; the ${sink.progress.frames[0]} frames before it are stored in ${where}`);
+  if (inputError) throw new InputError(inputError.input, inputError.frameIndex, `${inputError.message.replace(/^input [^:]*: /, '').replace(/^frame \d+: /, '')}; the ${framesStored(sink.progress.frames[0]!)} frames before it are stored in ${where}`);
   const seconds = (performance.now() - started) / 1000;
   const frames = sink.progress.frames[0]!;
-  const rawBytes = frames * frameBytes;
+  const rawBytes = framesStored(frames) * frameBytes;
   const summary = {
     store: where,
     zarrVersion: sink.zarrVersion,
@@ -301,7 +319,7 @@ export async function runWrite(args: WriteArgs, demo: boolean, given: ReadonlySe
     return;
   }
   const lines = [
-    `wrote ${summary.store} (Zarr v${summary.zarrVersion}): array "0" of shape (t, c, y, x) = (${summary.shape.join(', ')}), ${layout.dtype}`,
+    `wrote ${summary.store} (Zarr v${summary.zarrVersion}): array "0" of shape (${layout.names.join(', ')}) = (${summary.shape.join(', ')}), ${layout.dtype}`,
     `  chunks (${summary.chunks.join(', ')}), ${summary.shards ? `${summary.chunkFiles} chunks in ${summary.shardFiles} shard files of (${summary.shards.join(', ')})` : `${summary.chunkFiles} chunk files`}, ${formatBytes(rawBytes)} in ${seconds.toFixed(2)} s (${summary.mbPerSecond} MB/s)`,
     `  compression: ${compressionText(summary.compression as 'none' | Record<string, unknown>, dataBytesOf(sink.layouts, sink.progress.frames), summary.storedBytes)}`,
     ...summary.levels.slice(1).map((level) => `  level ${level.path}: shape (${level.shape.join(', ')}), chunks (${level.chunks.join(', ')})`),
@@ -310,9 +328,21 @@ export async function runWrite(args: WriteArgs, demo: boolean, given: ReadonlySe
   process.stdout.write(lines.join('\n') + '\n');
 }
 
+/** --dimensions as the library's dimensions (the shorthand's flags may not be given with it), or undefined. */
+function dimensionsOf(args: WriteArgs, given: ReadonlySet<string>): Dimension[] | undefined {
+  if (args.dimensions === undefined) {
+    if (args.acquisitionOrder !== undefined) throw new FlagError('--acquisition-order needs --dimensions');
+    if (given.has('pixel-scale-z')) throw new FlagError('--pixel-scale-z needs --dimensions (with a z dimension)');
+    return undefined;
+  }
+  const conflicting = SHORTHAND_FLAGS.find((flag) => given.has(flag));
+  if (conflicting) throw new FlagError(`--${conflicting} cannot be given with --dimensions: sizes, chunks and shards are given per dimension there`);
+  return parseDimensionsFlag(args.dimensions, { x: numberFlag('--pixel-scale-x', args.pixelScaleX), y: numberFlag('--pixel-scale-y', args.pixelScaleY), z: numberFlag('--pixel-scale-z', args.pixelScaleZ) });
+}
+
 /** The frames' bytes stored at every level: what the ratio and MB/s speak of (not the padding of short chunks). */
 function dataBytesOf(layouts: readonly ArrayLayout[], frames: readonly number[]): number {
-  return layouts.reduce((sum, layout, level) => sum + (frames[level] ?? 0) * frameBytesOf(layout), 0);
+  return layouts.reduce((sum, layout, level) => sum + (frames[level] ?? 0) * layout.framesPerStep * frameBytesOf(layout), 0);
 }
 
 /** The ratio compares the frames' bytes, at every level, with the bytes stored for them. */
