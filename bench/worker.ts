@@ -44,13 +44,12 @@ function zarrStreamOptions(w: Workload, version: 2 | 3, engine: EngineName, out:
     store: out,
     zarrVersion: version,
     dtype: w.dtype,
-    width: w.width,
-    height: w.height,
-    chunking: { tileWidth: w.chunk[2], tileHeight: w.chunk[1], framesPerChunk: w.chunk[0] },
+    ...(w.dimensions
+      ? { dimensions: w.dimensions, acquisitionOrder: w.acquisitionOrder }
+      : { width: w.width, height: w.height, chunking: { tileWidth: w.chunk[2], tileHeight: w.chunk[1], framesPerChunk: w.chunk[0] }, shardChunks: w.shardChunks }),
     compression: w.codec ? { codec: w.codec.cname, clevel: w.codec.clevel, shuffle: w.codec.shuffle } : 'none',
     engine: w.codec ? engine : undefined,
     multiscale: w.multiscale ?? false,
-    shardChunks: w.shardChunks,
     frameOwnership,
     durable,
   };
