@@ -36,6 +36,10 @@ test('--frames counts 2-D frames: 560 frames with c:2 and z:40 are 7 time points
   }
   t.is(firstDifference((await readWithZarrita(out)).bytes, expected), -1);
   if (await requirePythonZarr(t.log)) t.is(firstDifference((await readWithPython(out)).bytes, expected), -1);
+  const preview = await cli(['preview', out, '--frame', '6', '--plane', '1', '--z', '39', '--out', path.join(dir, 'z.png'), '--json']);
+  t.is(preview.code, 0, preview.stderr);
+  t.deepEqual(JSON.parse(preview.stdout).selection, { t: 6, c: 1, z: 39 });
+  t.regex((await cli(['preview', out, '--z', '40', '--out', path.join(dir, 'no.png')])).stderr, /--z must be below 40/);
 });
 
 test('--dimensions refuses the shorthand flags and a bad entry, naming them', async (t) => {

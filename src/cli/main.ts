@@ -41,6 +41,7 @@ export async function main(argv: string[]): Promise<number> {
         .option('level', { type: 'number', default: 0, describe: 'pyramid level [integer, default: 0]' })
         .option('frame', { type: 'number', default: 0, describe: 'index along t [integer, default: 0]' })
         .option('plane', { type: 'number', default: 0, describe: 'index along c [integer, default: 0]' })
+        .option('z', { type: 'number', default: 0, describe: 'index along z [integer, default: 0]' })
         .option('mip', { type: 'boolean', default: false, describe: 'maximum projection over t [boolean]' })
         .option('min', { type: 'number', describe: 'value shown black (default: the 0.5 percentile) [number]' })
         .option('max', { type: 'number', describe: 'value shown white (default: the 99.5 percentile) [number]' })

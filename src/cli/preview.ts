@@ -21,6 +21,8 @@ export interface PreviewOptions {
   frame: number;
   /** Index along c; default 0. */
   plane: number;
+  /** Index along z (a z-stack's plane); default 0. */
+  z: number;
   /** Maximum projection over t instead of one frame. */
   mip: boolean;
   min?: number;
@@ -62,8 +64,8 @@ export async function writePreview(options: PreviewOptions): Promise<PreviewResu
   const timeAxis = names.findIndex((name, axis) => axis < shape.length - 2 && !['c', 'z', 'y', 'x'].includes(name));
   const selection: Array<number | null> = names.map((name, axis) => {
     if (axis >= shape.length - 2) return null;
-    const index = axis === timeAxis ? options.frame : name === 'c' ? options.plane : 0;
-    if (index >= shape[axis]!) throw new PreviewError(`${axis === timeAxis ? '--frame' : name === 'c' ? '--plane' : `index along ${name}`} must be below ${shape[axis]} for array ${arrayPath}, got ${index}`);
+    const index = axis === timeAxis ? options.frame : name === 'c' ? options.plane : name === 'z' ? options.z : 0;
+    if (index >= shape[axis]!) throw new PreviewError(`${axis === timeAxis ? '--frame' : name === 'c' ? '--plane' : name === 'z' ? '--z' : `index along ${name}`} must be below ${shape[axis]} for array ${arrayPath}, got ${index}`);
     return index;
   });
   if (options.mip && timeAxis < 0) throw new PreviewError(`--mip needs a time axis; array ${arrayPath} has axes (${names.join(', ')})`);
@@ -101,7 +103,7 @@ export interface PreviewArgs extends PreviewOptions {
 
 /** The command: checks the flags, writes the PNG, says what it wrote. */
 export async function runPreview(args: PreviewArgs): Promise<void> {
-  for (const flag of ['level', 'frame', 'plane'] as const) {
+  for (const flag of ['level', 'frame', 'plane', 'z'] as const) {
     if (!Number.isSafeInteger(args[flag]) || args[flag] < 0) throw new FlagError(`--${flag} must be an integer >= 0, got ${JSON.stringify(args[flag])}`);
   }
   for (const flag of ['min', 'max'] as const) {
