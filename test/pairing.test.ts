@@ -19,6 +19,7 @@ import {
   type PairingSpec,
 } from '../src/downsample/pairing.js';
 import { PyramidBuilder } from '../src/downsample/pyramid.js';
+import type { Reducer } from '../src/downsample/reduce.js';
 
 /** Time points streamed per case: 3, so that halving the append dimension leaves one unpaired at the end. */
 const T = 3;
@@ -204,6 +205,25 @@ test('PyramidBuilder: the same with 3 outer dims (fast-check: random sizes, orde
     { numRuns: 60 },
   );
   t.pass();
+});
+
+test('pending memory is reused: a level allocates at most max(1, maxPending) states, however long the stream', async (t) => {
+  const shapes = [8, 4, 2].map((side) => ({ width: side, height: side, planes: 1 }));
+  for (const order of [[0, 1, 2], [0, 2, 1]]) {
+    const pairing = [{ sizes: [0, 2, 5], acquisition: order, halved: 2 }, { sizes: [0, 2, 3], acquisition: order, halved: 2 }];
+    const builder = new PyramidBuilder(shapes, 'uint16', 'mean', () => undefined, { pairing });
+    // White-box: count the begin() calls that get no spare memory, i.e. allocate, per level (by frame width).
+    const reducer = (builder as unknown as { reducer: Reducer }).reducer;
+    const begin = reducer.begin.bind(reducer);
+    const fresh = new Map<number, number>();
+    (reducer as { begin: Reducer['begin'] }).begin = (src, shape, spare) => {
+      if (!spare) fresh.set(shape.width, (fresh.get(shape.width) ?? 0) + 1);
+      return begin(src, shape, spare);
+    };
+    for (let k = 0; k < 10 * 2 * 5; k++) await builder.add(new Uint16Array(64).fill(k));
+    await builder.finish();
+    t.deepEqual([...fresh.entries()], [[8, Math.max(1, maxPending(pairing[0]!))], [4, Math.max(1, maxPending(pairing[1]!))]], `acquired [${order}]`);
+  }
 });
 
 test('bad specs are refused naming the field and the value', (t) => {

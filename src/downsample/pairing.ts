@@ -105,8 +105,8 @@ export function pairStep(spec: PairingSpec, ordinal: number): PairStep {
 }
 
 /**
- * The most frames of a level held pending at once (each as a quarter-size reduced state, plus at most one spare
- * state for reuse): a first frame waits for its partner while every position of the dimensions acquired inside the
+ * The most frames of a level held pending at once (each as a quarter-size reduced state; the PyramidBuilder keeps
+ * max(1, maxPending) states in all, spares for reuse included): a first frame waits for its partner while every position of the dimensions acquired inside the
  * halved one passes, so the product of their sizes (all outer sizes when the append dimension is halved; 0 when
  * nothing is paired or the halved size is 1).
  */

@@ -5,13 +5,14 @@
  *
  * Which frames pair is each level's PairingSpec (pairing.ts); without one, consecutive frames pair (t halved).
  * Memory: a level holds at most maxPending(spec) pending states at once (1 for consecutive pairing), each the first
- * frame of a pair reduced to quarter size (never a reference to an input), plus one spare state whose memory the
- * next begin() reuses.
+ * frame of a pair reduced to quarter size (never a reference to an input). Consumed states wait as spares for the
+ * next begin() to reuse, as many as may be pending again (at least one, for singles), so the level's states number
+ * at most max(1, maxPending) and none is allocated once they all exist.
  */
 import type { DType, PixelArray } from '../dtype.js';
 import type { FrameShape } from '../chunking/layout.js';
 import { reducerFor, type DownsampleMethod, type Pending, type Reducer, type ReducerOptions } from './reduce.js';
-import { CONSECUTIVE_PAIRING, PairingCursor, assertPairingChain, type PairingSpec } from './pairing.js';
+import { CONSECUTIVE_PAIRING, PairingCursor, assertPairingChain, maxPending, type PairingSpec } from './pairing.js';
 
 /** Receives each output frame: its level (>= 1), its index within that level, and its pixels (owned by the receiver). */
 export type EmitLevelFrame = (level: number, t: number, pixels: PixelArray) => void;
@@ -29,8 +30,10 @@ interface LevelState {
   cursor: PairingCursor;
   /** First frames of incomplete pairs by key, already reduced in space; a Map iterates in the order they arrived. */
   pending: Map<number, Pending>;
-  /** A consumed pending state whose memory the next begin() may reuse (never an emitted buffer). */
-  spare: Pending | undefined;
+  /** Consumed pending states whose memory the next begin() may reuse (never an emitted buffer). */
+  spares: Pending[];
+  /** The most spares worth keeping: as many as may be pending at once. */
+  maxSpares: number;
 }
 
 export class PyramidBuilder {
@@ -48,13 +51,10 @@ export class PyramidBuilder {
     this.reducer = reducerFor(dtype, method, options);
     const { pairing } = options;
     if (pairing !== undefined) assertPairingChain(pairing, shapes.length);
-    this.levels = shapes.map((shape, l) => ({
-      shape: { ...shape },
-      t: 0,
-      cursor: new PairingCursor(pairing?.[l] ?? CONSECUTIVE_PAIRING),
-      pending: new Map(),
-      spare: undefined,
-    }));
+    this.levels = shapes.map((shape, l) => {
+      const spec = pairing?.[l] ?? CONSECUTIVE_PAIRING;
+      return { shape: { ...shape }, t: 0, cursor: new PairingCursor(spec), pending: new Map(), spares: [], maxSpares: Math.max(1, maxPending(spec)) };
+    });
   }
 
   /**
@@ -96,15 +96,13 @@ export class PyramidBuilder {
     const { key, role } = state.cursor;
     state.cursor.next();
     if (role !== 'second') {
-      const spare = state.spare;
-      state.spare = undefined;
-      const pending = await this.reducer.begin(pixels, state.shape, spare);
+      const pending = await this.reducer.begin(pixels, state.shape, state.spares.pop());
       if (role === 'first') {
         state.pending.set(key, pending);
         return;
       }
       const next = this.reducer.single(pending);
-      if (this.reducer.reusesSingleState) state.spare = pending;
+      if (this.reducer.reusesSingleState) this.keepSpare(state, pending);
       await this.emitLevel(level + 1, next);
       return;
     }
@@ -112,8 +110,12 @@ export class PyramidBuilder {
     if (pending === undefined) throw new Error(`internal: a second frame at level ${level} has no pending partner under key ${key}`);
     state.pending.delete(key);
     const next = await this.reducer.pair(pending, pixels, state.shape);
-    if (this.reducer.reusesPairedState) state.spare = pending;
+    if (this.reducer.reusesPairedState) this.keepSpare(state, pending);
     await this.emitLevel(level + 1, next);
+  }
+
+  private keepSpare(state: LevelState, consumed: Pending): void {
+    if (state.spares.length < state.maxSpares) state.spares.push(consumed);
   }
 
   private emitLevel(level: number, pixels: PixelArray): Promise<void> {
