@@ -8,7 +8,7 @@ import { levelShapes, pyramidShapes } from '../src/downsample/levels.js';
 import { Downsampler } from '../src/transforms/downsampler.js';
 import { PyramidBuilder } from '../src/downsample/pyramid.js';
 import { nativeKernels, nativeReduction } from '../src/downsample/native-kernels.js';
-import { INT_RANGE, fromBytes, isFloat, refPyramid, toPixels, type RefFrame, type Value } from './helpers/reference-pyramid.js';
+import { INT_RANGE, fromBytes, isFloat, refHalveArray, refPyramid, toPixels, type RefFrame, type Value } from './helpers/reference-pyramid.js';
 
 // ------------------------------------------------------------------------------------------ data
 
@@ -330,6 +330,49 @@ test('on a worker thread, the producer may reuse its buffer once the frame is wr
   t.is(firstMismatch(fromBytes('uint16', level1[1].bytes), want[1][1], 0), undefined);
 });
 
+/** Storage-order (C order over `sizes`) indices of every position, listed in the acquisition order `order`. */
+function inAcquisitionOrder(sizes: readonly number[], order: readonly number[]): number[] {
+  let positions: number[][] = [[]];
+  for (const d of order) positions = positions.flatMap((p) => Array.from({ length: sizes[d] }, (_, c) => [...p, c]));
+  // positions hold coordinates in `order`'s sequence: put them back in storage order before ravelling.
+  return positions.map((q) => {
+    const position: number[] = [];
+    order.forEach((d, i) => (position[d] = q[i]));
+    return position.reduce((index, c, d) => index * sizes[d] + c, 0);
+  });
+}
+
+test('a 5-D (t, c, z, y, x) array acquired t,c,z or t,z,c with z halved: levels 1 and 2 are the (z, y, x) mean pyramid, inline and on a worker', async (t) => {
+  const sizes = [2, 2, 5]; // t, c, z
+  const shape = { width: 7, height: 9, planes: 1 };
+  const stored = randomFrames('uint16', shape, 2 * 2 * 5, 500);
+  const level1 = refHalveArray(stored, sizes, 2, shape, 'uint16', 'mean');
+  const level2 = refHalveArray(level1.frames, level1.sizes, 2, level1.shape, 'uint16', 'mean');
+  const want = [{ frames: stored, sizes, shape }, level1, level2];
+  for (const order of [[0, 1, 2], [0, 2, 1]]) {
+    const pairing = [
+      { sizes: [0, 2, 5], acquisition: order, halved: 2 },
+      { sizes: [0, 2, 3], acquisition: order, halved: 2 },
+    ];
+    const input = inAcquisitionOrder(sizes, order).map((index, k) => frameMessage('uint16', shape, k, stored[index]));
+    for (const worker of [false, true]) {
+      const where = `acquired ${order.map((d) => 'tcz'[d]).join(',')}${worker ? ' on a worker' : ' inline'}`;
+      const downsampler = new Downsampler({ levels: 3, pairing, worker });
+      const got = byLevel(await run(downsampler, input), 3);
+      t.is(downsampler.threaded, worker);
+      for (let l = 1; l < 3; l++) {
+        const expected = inAcquisitionOrder(want[l].sizes, order).map((index) => want[l].frames[index]);
+        t.is(got[l].length, expected.length, `${where}: level ${l} frame count`);
+        got[l].forEach((m, k) => {
+          t.like(m, { t: k, width: want[l].shape.width, height: want[l].shape.height }, `${where}: level ${l} frame ${k}`);
+          const mismatch = firstMismatch(fromBytes('uint16', m.bytes), expected[k], 0);
+          if (mismatch) t.fail(`${where}: level ${l} frame ${k}: ${mismatch}`);
+        });
+      }
+    }
+  }
+});
+
 test('the worker thread is used by default for frames of 1 MiB or more, unless a compiled kernel runs inline', async (t) => {
   const big = { width: 1024, height: 512, planes: 1 };
   const frames = randomFrames('uint16', big, 2, 3).map((f, i) => frameMessage('uint16', big, i, f));
@@ -415,6 +458,12 @@ test('options are validated with the field and value named', (t) => {
       }),
     { message: /levels\[1\] must be 3x3x1 .*got 2x3x1/ },
   );
+  t.throws(() => new Downsampler({ levels: 3, pairing: [{ sizes: [0, 5], acquisition: [0, 1], halved: 1 }] }), {
+    message: 'pairing must hold one spec per level transition (2 for 3 levels); got 1 specs',
+  });
+  t.throws(() => new Downsampler({ levels: 2, pairing: [{ sizes: [0, 5], acquisition: [0, 1], halved: 2 }] }), {
+    message: 'pairing[0].halved must be an index of sizes (0..1) or -1 (none); got 2',
+  });
 });
 
 async function streamError(frames: FrameMessage[], options = { levels: 2 }): Promise<Error> {

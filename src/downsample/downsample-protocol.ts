@@ -2,11 +2,14 @@
 import type { DType } from '../dtype.js';
 import type { FrameShape } from '../chunking/layout.js';
 import type { DownsampleMethod } from './reduce.js';
+import type { PairingSpec } from './pairing.js';
 
 export interface DownsampleWorkerInit {
   shapes: FrameShape[];
   dtype: DType;
   method: DownsampleMethod;
+  /** Per level transition; absent: consecutive frames pair (see PyramidOptions). */
+  pairing?: PairingSpec[];
 }
 
 /** A level-0 frame in a shared slot (lent until the reply), or the end of the stream. */

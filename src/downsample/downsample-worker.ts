@@ -16,7 +16,7 @@ let outputs: Array<{ level: number; t: number; buffer: ArrayBuffer }> = [];
 const builder = new PyramidBuilder(init.shapes, init.dtype, init.method, (level: number, t: number, pixels: PixelArray) => {
   // Reducers allocate every output afresh, so the whole buffer is this frame's and can be transferred.
   outputs.push({ level, t, buffer: pixels.buffer as ArrayBuffer });
-});
+}, { pairing: init.pairing });
 
 port.on('message', async (request: DownsampleRequest) => {
   let reply: DownsampleReply;

@@ -1,9 +1,10 @@
 /**
- * Pure 2x2x2 (t, y, x) reductions of frames, per dtype family. Planes are never mixed.
+ * Pure 2x2x2 (t or z, y, x) reductions of frames, per dtype family. Planes are never mixed.
  *
  * A reducer works in three steps so a level never holds a full-resolution frame: `begin` reduces the first
  * frame of a pair 2x2 in space into a quarter-size pending state (for means: the un-rounded sums), `pair`
- * folds the partner in and rounds once, `single` finishes a frame left unpaired at the end of the stream.
+ * folds the partner in and rounds once, `single` finishes a frame that has no partner (at the end of the stream,
+ * or the last of an odd number of z planes).
  * Odd x/y edges repeat their last column/row, so an edge pixel counts twice in its block (the seed driver's
  * padding). Every output is a newly allocated array: consumers read pushed frames asynchronously, so an output
  * buffer is never reused.
@@ -56,6 +57,8 @@ export interface Reducer {
   single(pending: Pending): PixelArray;
   /** Whether a state consumed by pair() may be handed back to begin() (false when pair() returns its memory). */
   readonly reusesPairedState: boolean;
+  /** Whether a state consumed by single() may be handed back to begin() (false when single() returns its memory). */
+  readonly reusesSingleState: boolean;
 }
 
 export interface ReducerOptions {
@@ -138,6 +141,7 @@ function numberMean<S extends Int32Array | Float64Array>(
     dtype,
     method: 'mean',
     reusesPairedState: true,
+    reusesSingleState: true,
     begin(src, shape, spare) {
       const length = quarterLength(shape);
       const old = spare as unknown as SumPending | undefined;
@@ -494,6 +498,7 @@ function bigMean(dtype: 'uint64' | 'int64'): Reducer {
     dtype,
     method: 'mean',
     reusesPairedState: true,
+    reusesSingleState: true,
     begin(src, shape, spare) {
       const length = quarterLength(shape);
       const old = spare as unknown as BigSumPending | undefined;
@@ -573,6 +578,8 @@ function extremeReducer(dtype: DType, method: 'min' | 'max'): Reducer {
     dtype,
     method,
     reusesPairedState: true,
+    // single() hands the pending block extremes out as the frame.
+    reusesSingleState: false,
     begin(src, shape, spare) {
       const length = quarterLength(shape);
       const old = spare as unknown as NumberPixels | undefined;
@@ -646,6 +653,8 @@ function bigExtremeReducer(dtype: DType, method: 'min' | 'max'): Reducer {
     dtype,
     method,
     reusesPairedState: true,
+    // single() hands the pending block extremes out as the frame.
+    reusesSingleState: false,
     begin: (src, shape, spare) => reduce(src as BigPixels, shape, undefined, spare as unknown as BigPixels | undefined) as unknown as Pending,
     pair: (pending, src, shape) => reduce(src as BigPixels, shape, pending as unknown as BigPixels),
     single: (pending) => pending as unknown as PixelArray,
@@ -660,6 +669,7 @@ function decimateReducer(dtype: DType): Reducer {
     dtype,
     method: 'decimate',
     reusesPairedState: false,
+    reusesSingleState: false,
     begin(src, shape) {
       const out = allocPixels(dtype, quarterLength(shape));
       // Only copies elements, so number and BigInt arrays can share this loop.

@@ -1,11 +1,13 @@
 /**
  * Builds the multiscale pyramid on the fly. Takes level-0 FrameMessages, passes each through unchanged and,
  * as pairs of frames complete, pushes the frames of levels 1..L-1 (each level counting its own t from 0).
- * Level l+1 frame k is the 2x2x2 (t, y, x) reduction of level l frames 2k and 2k+1; a frame left unpaired at
- * the end of the stream is reduced in space only, so level l holds ceil(T / 2^l) frames.
+ * By default level l+1 frame k is the 2x2x2 (t, y, x) reduction of level l frames 2k and 2k+1; a frame left
+ * unpaired at the end of the stream is reduced in space only, so level l holds ceil(T / 2^l) frames. With
+ * `pairing` (N-D arrays: frames are positions of outer dimensions such as c and z), frames pair by position
+ * instead, e.g. z planes 2j and 2j+1 (see downsample/pairing.ts).
  *
- * Memory: a level keeps at most one pending frame, reduced to quarter size (never a reference to an input), and
- * recycles that state's memory between pairs. Every pushed frame owns a fresh buffer: downstream copies tiles
+ * Memory: a level keeps at most one pending frame (maxPending(pairing[l]) with `pairing`), reduced to quarter size
+ * (never a reference to an input), and recycles that state's memory between pairs. Every pushed frame owns a fresh buffer: downstream copies tiles
  * out of it asynchronously.
  */
 import { Transform, type TransformCallback } from 'node:stream';
@@ -18,6 +20,7 @@ import type { FrameShape } from '../chunking/layout.js';
 import { assertLevelShapes, levelShapes, shapeText } from '../downsample/levels.js';
 import { parseDownsampleMethod, type DownsampleMethod } from '../downsample/reduce.js';
 import { PyramidBuilder } from '../downsample/pyramid.js';
+import { assertPairingChain, type PairingSpec } from '../downsample/pairing.js';
 import { DownsampleThread } from '../downsample/downsample-thread.js';
 import { nativeReduction } from '../downsample/native-kernels.js';
 import { describeValue } from '../util/describe-value.js';
@@ -49,6 +52,12 @@ export interface DownsamplerOptions {
   frameOwnership?: FrameOwnership;
   /** 'copy': most frame copies alive at once, the pool's bound (waiting for one is backpressure). Default 8. */
   frameBuffers?: number;
+  /**
+   * Which frames pair, one spec per level transition (pairing[l] makes level l+1 from level l), for frames that are
+   * positions of outer dimensions (e.g. t, c, z) in an acquisition order. Absent: consecutive frames pair (t halved).
+   * Level shapes stay {width, height, planes}, x and y halved per level as without it.
+   */
+  pairing?: readonly PairingSpec[];
 }
 
 const DEFAULT_FRAME_BUFFERS = 8;
@@ -68,6 +77,7 @@ export class Downsampler extends Transform {
   private usedWorker = false;
   private readonly inputDType: DType | undefined;
   private readonly frameBuffers: number | undefined;
+  private readonly pairing: PairingSpec[] | undefined;
   /** 'copy': the pool frames are copied into (made with the first frame, which fixes their size). */
   private copies: FrameCopies | undefined;
   /** Index of the next input frame, for error messages and the FrameMessage of a bare input. */
@@ -98,6 +108,11 @@ export class Downsampler extends Transform {
       assertLevelShapes(options.levels, 'levels');
       this.fixedShapes = options.levels.map((s) => ({ width: s.width, height: s.height, planes: s.planes }));
       this.levelCount = this.fixedShapes.length;
+    }
+    if (options.pairing !== undefined) {
+      assertPairingChain(options.pairing, this.levelCount, 'pairing');
+      // Plain copies: they cross to the worker thread, and later changes to the caller's objects must not leak in.
+      this.pairing = options.pairing.map((spec) => ({ sizes: [...spec.sizes], acquisition: [...spec.acquisition], halved: spec.halved }));
     }
   }
 
@@ -250,10 +265,11 @@ export class Downsampler extends Transform {
     };
     if (this.workerOption ?? (frameBytes >= WORKER_MIN_FRAME_BYTES && !nativeReduction(first.dtype, this.method))) {
       this.usedWorker = true;
-      this.thread = new DownsampleThread({ shapes, dtype: first.dtype, method: this.method }, frameBytes, emit, (error) => this.destroy(error));
+      this.thread = new DownsampleThread({ shapes, dtype: first.dtype, method: this.method, pairing: this.pairing }, frameBytes, emit, (error) => this.destroy(error));
     } else {
       this.builder = new PyramidBuilder(shapes, first.dtype, this.method, (level, t, pixels) =>
         emit(level, t, new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength)),
+        { pairing: this.pairing },
       );
     }
   }

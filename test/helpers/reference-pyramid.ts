@@ -59,33 +59,71 @@ function refReduce(values: Value[], dtype: DType, method: DownsampleMethod): Val
 
 /** Level l+1 from level l: frames 2k and 2k+1 (or 2k alone at the end), 2x2 blocks with clamped edges. */
 export function refNextLevel(frames: RefFrame[], shape: FrameShape, dtype: DType, method: DownsampleMethod): { frames: RefFrame[]; shape: FrameShape } {
-  const { width: W, height: H, planes: P } = shape;
-  const w = Math.ceil(W / 2);
-  const h = Math.ceil(H / 2);
   const out: RefFrame[] = [];
   for (let k = 0; 2 * k < frames.length; k++) {
     const group = 2 * k + 1 < frames.length ? [frames[2 * k], frames[2 * k + 1]] : [frames[2 * k]];
-    const next: RefFrame = [];
-    for (let p = 0; p < P; p++) {
-      for (let y = 0; y < h; y++) {
-        for (let x = 0; x < w; x++) {
-          const samples: Value[] = [];
-          for (const f of group) {
-            for (const dy of [0, 1]) {
-              for (const dx of [0, 1]) {
-                const yy = Math.min(2 * y + dy, H - 1);
-                const xx = Math.min(2 * x + dx, W - 1);
-                samples.push(f[(p * H + yy) * W + xx]);
-              }
+    out.push(refReduceGroup(group, shape, dtype, method));
+  }
+  return { frames: out, shape: halfFrame(shape) };
+}
+
+/**
+ * Level l+1 from level l of an N-D array of frames: `frames` in C order over the outer `sizes` (outermost first,
+ * e.g. t, c, z), pairs 2j and 2j+1 along `axis` (an odd last coordinate alone; -1: every frame alone), 2x2 blocks
+ * in y and x with clamped edges. The output is in C order over the returned sizes.
+ */
+export function refHalveArray(
+  frames: RefFrame[],
+  sizes: readonly number[],
+  axis: number,
+  shape: FrameShape,
+  dtype: DType,
+  method: DownsampleMethod,
+): { frames: RefFrame[]; sizes: number[]; shape: FrameShape } {
+  const outSizes = sizes.map((size, d) => (d === axis ? Math.ceil(size / 2) : size));
+  const count = outSizes.reduce((a, b) => a * b, 1);
+  const out: RefFrame[] = [];
+  for (let i = 0; i < count; i++) {
+    // Unravel i over outSizes, then ravel the (one or two) source positions over sizes.
+    const position: number[] = [];
+    for (let d = outSizes.length - 1, rest = i; d >= 0; d--) {
+      position[d] = rest % outSizes[d];
+      rest = Math.floor(rest / outSizes[d]);
+    }
+    const sources = axis < 0 ? [position] : [2 * position[axis], 2 * position[axis] + 1].filter((c) => c < sizes[axis]).map((c) => position.map((p, d) => (d === axis ? c : p)));
+    const group = sources.map((source) => frames[source.reduce((index, p, d) => index * sizes[d] + p, 0)]);
+    out.push(refReduceGroup(group, shape, dtype, method));
+  }
+  return { frames: out, sizes: outSizes, shape: halfFrame(shape) };
+}
+
+function halfFrame(shape: FrameShape): FrameShape {
+  return { width: Math.ceil(shape.width / 2), height: Math.ceil(shape.height / 2), planes: shape.planes };
+}
+
+/** One frame of the next level from a group of one or two frames: each 2x2 block of every frame in one reduction. */
+function refReduceGroup(group: RefFrame[], shape: FrameShape, dtype: DType, method: DownsampleMethod): RefFrame {
+  const { width: W, height: H, planes: P } = shape;
+  const { width: w, height: h } = halfFrame(shape);
+  const next: RefFrame = [];
+  for (let p = 0; p < P; p++) {
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const samples: Value[] = [];
+        for (const f of group) {
+          for (const dy of [0, 1]) {
+            for (const dx of [0, 1]) {
+              const yy = Math.min(2 * y + dy, H - 1);
+              const xx = Math.min(2 * x + dx, W - 1);
+              samples.push(f[(p * H + yy) * W + xx]);
             }
           }
-          next.push(refReduce(samples, dtype, method));
         }
+        next.push(refReduce(samples, dtype, method));
       }
     }
-    out.push(next);
   }
-  return { frames: out, shape: { width: w, height: h, planes: P } };
+  return next;
 }
 
 export function refPyramid(frames: RefFrame[], shape: FrameShape, levels: number, dtype: DType, method: DownsampleMethod): RefFrame[][] {
