@@ -7,6 +7,7 @@ import { DOWNSAMPLE_METHODS, type DownsampleMethod } from './downsample/reduce.j
 import { isDType, DTYPES, type DType } from './dtype.js';
 import type { Dimension, ResolvedDimensions } from './chunking/dimensions.js';
 import type { DimensionLevels } from './chunking/dimension-layouts.js';
+import type { PairingSpec } from './downsample/pairing.js';
 import type { ZarrVersion } from './metadata/zarr.js';
 import { isStore, type Store } from './stores/store.js';
 import { BLOSC_CNAMES, BLOSC_SHUFFLES, validateBloscOptions, type BloscCname, type BloscSettings, type BloscShuffle } from './codecs/blosc-settings.js';
@@ -142,6 +143,8 @@ export interface ZarrStreamOptions {
 
 export interface ResolvedOptions {
   store: string | Store;
+  /** How each level's frames pair into the next: by position (N-D, or no time pairing); undefined: consecutive. */
+  pairing: PairingSpec[] | undefined;
   /** With `dimensions`: how each level pairs frames into the next, and each level's OME-NGFF scale and axes. */
   dimensions: { resolved: ResolvedDimensions; levels: DimensionLevels } | undefined;
   /** For an s3:// store: its settings, defaults filled in. */
@@ -276,10 +279,12 @@ function resolveWithoutLimits(options: ZarrStreamOptions): ResolvedOptions {
   if (!FRAME_OWNERSHIPS.includes(frameOwnership)) throw new OptionError('frameOwnership', frameOwnership, `one of ${FRAME_OWNERSHIPS.join(', ')}`);
   const frameCopies = frameOwnership === 'copy' ? frameCopiesBound(layout.tilesPerFrame, maxConcurrentWritesFor(modes[0] === 'whole')) : undefined;
   const s3Uploads = s3 && { partBytes: MIN_PART_BYTES, maxConcurrentUploads: s3.maxConcurrentUploads };
-  const estimate = estimateResources({ layouts, modes, plans, workers, engine, downsampleThread, frameCopies, s3Uploads });
+  const pairing = dimensions?.levels.pairing ?? (options.downsampleTime === false ? layouts.slice(1).map(() => ({ sizes: [0], acquisition: [0], halved: -1 })) : undefined);
+  const estimate = estimateResources({ layouts, modes, plans, workers, engine, downsampleThread, frameCopies, s3Uploads, pairing });
   return {
     store,
     dimensions,
+    pairing,
     s3,
     zarrVersion,
     dtype: options.dtype,

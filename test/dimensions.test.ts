@@ -12,6 +12,7 @@ import { firstDifference, source, tempDir } from './helpers/frames.js';
 import { readWithPython, readWithZarrita, requirePythonZarr, zarritaMemory } from './helpers/readers.js';
 import type { Frame } from '../src/messages.js';
 import { validateV2, validateV3 } from './helpers/ngff-schemas.js';
+import { fromBytes, refHalveArray, toPixels } from './helpers/reference-pyramid.js';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -141,4 +142,67 @@ test('a fixed size along the append dimension is a limit: one frame more is an e
   t.true(back.shape[0]! <= 2);
   t.deepEqual(back.shape.slice(1), [C, Z, Y, X]);
   t.is(firstDifference(back.bytes, acquire('tcz', back.shape[0]! * C * Z).expected), -1);
+});
+
+for (const order of ['tcz', 'tzc']) {
+  for (const zarrVersion of [2, 3] as const) {
+    test(`5-D multiscale, acquired ${order.split('').join(',')}, odd z, lz4, v${zarrVersion}: every level is the 2x2x2 (z, y, x) mean pyramid`, async (t) => {
+      const dir = await tempDir();
+      const storePath = path.join(dir, 'pyramid.zarr');
+      const { frames, expected } = acquire(order, T * C * Z);
+      await pipeline(
+        source(frames),
+        ...zarrTransforms({ store: storePath, zarrVersion, dtype: 'uint16', dimensions: dims([1, 1, 2, 4, 4]), acquisitionOrder: order.split(''), compression: { codec: 'lz4' }, multiscale: true }),
+      );
+      // The reference: the whole 5-D array halved in z, y and x, level by level (frames in C order over t, c, z).
+      let level = { frames: Array.from({ length: T * C * Z }, (_, i) => fromBytes('uint16', expected.subarray(i * Y * X * 2, (i + 1) * Y * X * 2))), sizes: [T, C, Z], shape: { width: X, height: Y, planes: 1 } };
+      const python = zarrVersion === 2 && (await requirePythonZarr(t.log));
+      const shapes: number[][] = [];
+      for (let l = 0; l < 3; l++) {
+        const want = concat(level.frames.map((frame) => toPixels('uint16', frame)));
+        const back = await readWithZarrita(storePath, String(l));
+        shapes.push(back.shape);
+        t.is(firstDifference(back.bytes, want), -1, `level ${l}`);
+        if (python) t.is(firstDifference((await readWithPython(storePath, String(l))).bytes, want), -1, `level ${l} (zarr-python)`);
+        level = refHalveArray(level.frames, level.sizes, 2, level.shape, 'uint16', 'mean');
+      }
+      t.deepEqual(shapes, [[3, 2, 5, 9, 7], [3, 2, 3, 5, 4], [3, 2, 2, 3, 2]]);
+      const attrs = JSON.parse(await readFile(path.join(storePath, zarrVersion === 2 ? '.zattrs' : 'zarr.json'), 'utf8'));
+      const ome = zarrVersion === 2 ? attrs : attrs.attributes;
+      const valid = zarrVersion === 2 ? validateV2(ome) : validateV3(ome);
+      t.true(valid.ok, valid.errors);
+      const multiscale = zarrVersion === 2 ? ome.multiscales[0] : ome.ome.multiscales[0];
+      t.deepEqual(multiscale.datasets.map((d: { coordinateTransformations: Array<{ scale: number[] }> }) => d.coordinateTransformations[0]!.scale), [
+        [2.5, 1, 2, 0.5, 0.5],
+        [2.5, 1, 4, 1, 1],
+        [2.5, 1, 8, 2, 2],
+      ]);
+      t.deepEqual(multiscale.metadata.kwargs.factors, { t: 1, c: 1, z: 2, y: 2, x: 2 });
+    });
+  }
+}
+
+function concat(parts: ArrayLike<number>[] | Array<{ buffer: ArrayBufferLike; byteOffset: number; byteLength: number }>): Uint8Array {
+  const views = (parts as Array<{ buffer: ArrayBufferLike; byteOffset: number; byteLength: number }>).map((p) => new Uint8Array(p.buffer, p.byteOffset, p.byteLength));
+  const out = new Uint8Array(views.reduce((n, v) => n + v.byteLength, 0));
+  let at = 0;
+  for (const view of views) {
+    out.set(view, at);
+    at += view.byteLength;
+  }
+  return out;
+}
+
+test('shorthand with downsampleTime false and maxLevels 2: level 1 keeps every frame, halved in y and x only', async (t) => {
+  const store = new MemoryStore();
+  const frames = Array.from({ length: 5 }, (_, k) => syntheticFrame(k, 16, 12, 1, 'uint16'));
+  await pipeline(source(frames), ...zarrTransforms({ store, dtype: 'uint16', width: 16, height: 12, multiscale: true, downsampleTime: false, maxLevels: 2, chunking: { tileWidth: 4, tileHeight: 3, framesPerChunk: 2 } }));
+  t.false(store.map.has('2/zarr.json'));
+  const back = await readWithZarrita(zarritaMemory(store), '1');
+  t.deepEqual(back.shape, [5, 1, 6, 8]);
+  const level1 = refHalveArray(frames.map((f) => fromBytes('uint16', new Uint8Array(f.data.buffer, f.data.byteOffset, f.data.byteLength))), [5], -1, { width: 16, height: 12, planes: 1 }, 'uint16', 'mean');
+  t.is(firstDifference(back.bytes, concat(level1.frames.map((frame) => toPixels('uint16', frame)))), -1);
+  const root = JSON.parse(new TextDecoder().decode(store.map.get('zarr.json')!));
+  t.deepEqual(root.attributes.ome.multiscales[0].datasets[1].coordinateTransformations[0].scale, [1, 1, 2, 2]);
+  t.true(validateV3(root.attributes).ok);
 });

@@ -10,18 +10,13 @@
 import { resolveLayout, type ArrayLayout, type FramePositions } from './layout.js';
 import type { ResolvedDimensions } from './dimensions.js';
 import type { DType } from '../dtype.js';
+import type { PairingSpec } from '../downsample/pairing.js';
 
-/** How frames of a level pair into the next (downsample/pairing.ts): sizes of [append, ...outer], halved index or -1. */
-export interface LevelPairing {
-  sizes: number[];
-  acquisition: number[];
-  halved: number;
-}
 
 export interface DimensionLevels {
   layouts: ArrayLayout[];
   /** pairing[l] makes level l + 1 from level l. */
-  pairing: LevelPairing[];
+  pairing: PairingSpec[];
   /** Per level, the size of one step along each dimension (storage order), in the dimension's unit. */
   scales: number[][];
   /** Per level, the downsampling factor of each dimension relative to level 0. */
@@ -44,7 +39,7 @@ export function dimensionLevels(dims: ResolvedDimensions, dtype: DType, options:
   let sizes = all.map((d) => d.size);
   let factors = all.map(() => 1);
   const layouts: ArrayLayout[] = [];
-  const pairing: LevelPairing[] = [];
+  const pairing: PairingSpec[] = [];
   const allFactors: number[][] = [];
   for (let level = 0; ; level++) {
     layouts.push(layoutOf(dims, sizes, dtype, level, names));

@@ -5,6 +5,7 @@
  * write that passes validation never needs more. docs/usage.md#memory describes the terms; docs/benchmarks.md
  * compares the estimate with measured peak RSS.
  */
+import { CONSECUTIVE_PAIRING, maxPending, type PairingSpec } from '../downsample/pairing.js';
 import type { ArrayLayout } from '../chunking/layout.js';
 import type { BlockPlan } from '../codecs/blosc-blocks.js';
 import { segmentRoom } from '../codecs/blosc-blocks.js';
@@ -69,6 +70,8 @@ export interface ChainShape {
   engine: EngineName | undefined;
   /** Whether the Downsampler reduces on a worker thread (two frame slots). */
   downsampleThread: boolean;
+  /** How each level pairs frames into the next (N-D arrays); absent: consecutive frames, one pending per level. */
+  pairing?: readonly PairingSpec[];
   /** With frameOwnership 'copy': the bound of the frame-copy pool (frameCopiesBound). */
   frameCopies?: number;
   /** For an s3:// store: its part size and the uploads it keeps in flight. */
@@ -126,10 +129,12 @@ export function estimateResources(chain: ChainShape): ResourceEstimate {
   let pyramid = 0;
   for (let level = 1; level < layouts.length; level++) {
     const pixels = frameBytesOf(layouts[level]!) / layouts[level]!.bytesPerPixel;
-    pyramid += 2 * pixels * pendingBytesPerPixel(layouts[level]!.bytesPerPixel);
+    // Pending first halves (one per position awaiting its partner) and as many reusable spares.
+    const states = Math.max(2, maxPending(chain.pairing?.[level - 1] ?? CONSECUTIVE_PAIRING) + 1);
+    pyramid += states * pixels * pendingBytesPerPixel(layouts[level]!.bytesPerPixel);
   }
   if (chain.downsampleThread) pyramid += 2 * frameBytesOf(level0) + WORKER_THREAD_BYTES;
-  add('pyramid', pyramid, 'per level, the pending half of a frame pair and its reused spare (sums); the downsample thread\'s two frame slots');
+  add('pyramid', pyramid, 'per level, the pending halves of frame pairs and their reused spares (sums); the downsample thread\'s two frame slots');
 
   let tileCopies = 0;
   let wholeChunks = 0;
