@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { pipeline } from 'node:stream/promises';
-import { MemoryStore, zarrTransforms, type ZarrStreamOptions } from '../src/index.js';
+import { estimateMemory, MemoryStore, OptionError, zarrTransforms, type ZarrStreamOptions } from '../src/index.js';
 import type { Dimension } from '../src/chunking/dimensions.js';
 import { syntheticFrame } from '../src/frames/synthetic.js';
 import { firstDifference, source, tempDir } from './helpers/frames.js';
@@ -205,4 +205,22 @@ test('shorthand with downsampleTime false and maxLevels 2: level 1 keeps every f
   const root = JSON.parse(new TextDecoder().decode(store.map.get('zarr.json')!));
   t.deepEqual(root.attributes.ome.multiscales[0].datasets[1].coordinateTransformations[0].scale, [1, 1, 2, 2]);
   t.true(validateV3(root.attributes).ok);
+});
+
+test('a 5-D shape whose open chunks exceed maxMemory is refused before anything is written, with the numbers', async (t) => {
+  const store = new MemoryStore();
+  // Channels alternate at each z and a chunk spans both: chunks fill whole, 16 tiles x 1 GiB-chunks... far past 1 GiB.
+  const dimensions: Dimension[] = [
+    { name: 't', kind: 'time', size: 0, chunk: 1 },
+    { name: 'c', kind: 'channel', size: 2, chunk: 2 },
+    { name: 'z', kind: 'space', size: 128, chunk: 64 },
+    { name: 'y', kind: 'space', size: 2048, chunk: 512 },
+    { name: 'x', kind: 'space', size: 2048, chunk: 512 },
+  ];
+  const options = { store, dtype: 'uint16' as const, dimensions, acquisitionOrder: ['t', 'z', 'c'], maxMemory: 2 ** 30 };
+  const error = t.throws(() => zarrTransforms(options), { instanceOf: OptionError });
+  t.regex(error!.message, /need an estimated [\d.]+ GiB of memory \(chunks [\d.]+ GiB.*more than maxMemory 1\.00 GiB/);
+  t.is(store.map.size, 0);
+  // The same shape acquired in storage order streams: its bound is a small fraction.
+  t.true(estimateMemory({ ...options, acquisitionOrder: ['t', 'c', 'z'], maxMemory: undefined }).bytes < 2 ** 30);
 });
