@@ -40,6 +40,7 @@ export const OPTION_KEYS = {
   frames: true,
   s3: { endpoint: true, region: true, forcePathStyle: true, requestChecksumCalculation: true, maxAttempts: true, idleTimeoutMs: true, maxConcurrentUploads: true } satisfies KeyTable<S3Options>,
   shardChunks: true,
+  attributes: true,
 } as const satisfies KeyTable<ZarrStreamOptions>;
 
 /** Throws an OptionError for a key that is not an option, naming its dotted path and the closest known key. */

@@ -31,6 +31,7 @@ import { constants as bufferConstants } from 'node:buffer';
 export { OptionError } from './option-error.js';
 export { OPTION_KEYS } from './option-keys.js';
 import { FRAME_OWNERSHIPS, type FrameOwnership } from './frames/frame-copies.js';
+import { AttributeError, resolveAttributes, type JsonObject } from './metadata/attributes.js';
 
 /** Blosc1 compression of every chunk. */
 export interface CompressionOptions {
@@ -120,6 +121,11 @@ export interface ZarrStreamOptions {
    * Not with zarrVersion 2. Default: no shards.
    */
   shardChunks?: readonly [number, number, number, number];
+  /**
+   * Custom attributes (a JSON object) of the image group, beside its OME-NGFF metadata (v3 `zarr.json` attributes,
+   * v2 `.zattrs`); `ome` (and in v2 `multiscales`) is reserved. More can be set while writing: sinkOf(chain).setAttributes.
+   */
+  attributes?: Record<string, unknown>;
 }
 
 
@@ -155,6 +161,8 @@ export interface ResolvedOptions {
   /** Peak memory allowed (bytes), and what the write is estimated to need (estimateMemory). */
   maxMemory: number;
   estimate: ResourceEstimate;
+  /** Custom attributes of the image group (a validated copy; {} when none). */
+  attributes: JsonObject;
 }
 
 /**
@@ -269,6 +277,7 @@ function resolveWithoutLimits(options: ZarrStreamOptions): ResolvedOptions {
   } else if (options.engine !== undefined && !['auto', 'native', 'wasm'].includes(options.engine)) {
     throw new OptionError('engine', options.engine, 'one of auto, native, wasm');
   }
+  const attributes = resolveAttributesOption(options.attributes, zarrVersion);
   const name = options.name ?? 'image';
   if (typeof name !== 'string') throw new OptionError('name', name, 'a string');
   // Every level keeps level 0's tile shape (clipped to its frame) and the same frames-per-chunk rule.
@@ -319,7 +328,18 @@ function resolveWithoutLimits(options: ZarrStreamOptions): ResolvedOptions {
     streamBlocks,
     maxMemory,
     estimate,
+    attributes,
   };
+}
+
+/** The attributes option as resolveAttributes checks it, its AttributeError as an OptionError naming the path. */
+function resolveAttributesOption(value: unknown, zarrVersion: ZarrVersion): JsonObject {
+  try {
+    return resolveAttributes(value, zarrVersion);
+  } catch (error) {
+    if (!(error instanceof AttributeError)) throw error;
+    throw new OptionError(error.path, error.value, error.expectation);
+  }
 }
 
 /** The shardChunks option: four integers >= 1, and only for Zarr v3 (sharding is a v3 codec). */

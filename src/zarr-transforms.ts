@@ -47,6 +47,7 @@ export function zarrTransforms(options: ZarrStreamOptions): ZarrChain {
     dtype: resolved.dtype,
     frameOwnership: resolved.frameOwnership,
     frameBuffers: frameCopiesBound(layouts[0]!.tilesPerFrame, maxConcurrentWrites),
+    onFrameMetadata: (t, metadata) => sink.addFrameMetadata(t, metadata),
   });
   // Whole chunks are large: one spare per worker lets the next chunk row start while this one compresses, and the
   // sink writes a few at a time. Together they keep writer memory within ~1.5 chunk rows (docs/benchmarks.md).
@@ -57,6 +58,7 @@ export function zarrTransforms(options: ZarrStreamOptions): ZarrChain {
     layouts,
     overwrite: resolved.overwrite,
     rootAttributes: rootAttributes(resolved),
+    attributes: resolved.attributes,
     codecs: compressor.codecs,
     maxConcurrentWrites,
     highWaterMark: wholeChunks ? 1 : undefined,

@@ -49,6 +49,8 @@ export interface DownsamplerOptions {
   frameOwnership?: FrameOwnership;
   /** 'copy': most frame copies alive at once, the pool's bound (waiting for one is backpressure). Default 8. */
   frameBuffers?: number;
+  /** Called with each level-0 frame's `metadata` (only for frames that carry it), in frame order. */
+  onFrameMetadata?: (t: number, metadata: Record<string, unknown>) => void;
 }
 
 const DEFAULT_FRAME_BUFFERS = 8;
@@ -68,6 +70,7 @@ export class Downsampler extends Transform {
   private usedWorker = false;
   private readonly inputDType: DType | undefined;
   private readonly frameBuffers: number | undefined;
+  private readonly onFrameMetadata: DownsamplerOptions['onFrameMetadata'];
   /** 'copy': the pool frames are copied into (made with the first frame, which fixes their size). */
   private copies: FrameCopies | undefined;
   /** Index of the next input frame, for error messages and the FrameMessage of a bare input. */
@@ -88,6 +91,7 @@ export class Downsampler extends Transform {
     if (!Number.isSafeInteger(buffers) || buffers < 1) throw new RangeError(`frameBuffers must be a positive integer; got ${describeValue(options.frameBuffers)}`);
     this.frameBuffers = ownership === 'copy' ? buffers : undefined;
     this.inputDType = options.dtype;
+    this.onFrameMetadata = options.onFrameMetadata;
     this.workerOption = options.worker;
     if (typeof options.levels === 'number') {
       if (!Number.isSafeInteger(options.levels) || options.levels < 1) {
@@ -146,6 +150,7 @@ export class Downsampler extends Transform {
       message = chainFrame({ kind: 'frame', level: 0, t, width: claimed.width, height: claimed.height, planes: claimed.planes, dtype: claimed.dtype, bytes: claimed.bytes });
     }
     this.check(message);
+    if (message.metadata !== undefined) this.onFrameMetadata?.(t, message.metadata);
     this.nextInput++;
     return message;
   }
