@@ -41,6 +41,7 @@ export const OPTION_KEYS = {
   s3: { endpoint: true, region: true, forcePathStyle: true, requestChecksumCalculation: true, maxAttempts: true, idleTimeoutMs: true, maxConcurrentUploads: true } satisfies KeyTable<S3Options>,
   shardChunks: true,
   attributes: true,
+  path: true,
 } as const satisfies KeyTable<ZarrStreamOptions>;
 
 /** Throws an OptionError for a key that is not an option, naming its dotted path and the closest known key. */

@@ -32,6 +32,7 @@ export { OptionError } from './option-error.js';
 export { OPTION_KEYS } from './option-keys.js';
 import { FRAME_OWNERSHIPS, type FrameOwnership } from './frames/frame-copies.js';
 import { AttributeError, resolveAttributes, type JsonObject } from './metadata/attributes.js';
+import { imagePathProblem } from './stores/prefixed-store.js';
 
 /** Blosc1 compression of every chunk. */
 export interface CompressionOptions {
@@ -126,6 +127,12 @@ export interface ZarrStreamOptions {
    * v2 `.zattrs`); `ome` (and in v2 `multiscales`) is reserved. More can be set while writing: sinkOf(chain).setAttributes.
    */
   attributes?: Record<string, unknown>;
+  /**
+   * Write the image as a group at this path below the store's root ('pos0', or nested 'A/1/0'), so several images
+   * (stage positions, wells) share one store; the root and each group above stay valid Zarr groups. The lock, the
+   * emptiness check and overwrite then concern this path only. Default: the image is the root.
+   */
+  path?: string;
 }
 
 
@@ -163,6 +170,8 @@ export interface ResolvedOptions {
   estimate: ResourceEstimate;
   /** Custom attributes of the image group (a validated copy; {} when none). */
   attributes: JsonObject;
+  /** The image's path below the root; undefined for the root. */
+  path: string | undefined;
 }
 
 /**
@@ -278,6 +287,9 @@ function resolveWithoutLimits(options: ZarrStreamOptions): ResolvedOptions {
     throw new OptionError('engine', options.engine, 'one of auto, native, wasm');
   }
   const attributes = resolveAttributesOption(options.attributes, zarrVersion);
+  const path = options.path;
+  const pathProblem = path === undefined ? undefined : imagePathProblem(path);
+  if (pathProblem) throw new OptionError('path', path, pathProblem);
   const name = options.name ?? 'image';
   if (typeof name !== 'string') throw new OptionError('name', name, 'a string');
   // Every level keeps level 0's tile shape (clipped to its frame) and the same frames-per-chunk rule.
@@ -329,6 +341,7 @@ function resolveWithoutLimits(options: ZarrStreamOptions): ResolvedOptions {
     maxMemory,
     estimate,
     attributes,
+    path,
   };
 }
 

@@ -59,6 +59,7 @@ export function zarrTransforms(options: ZarrStreamOptions): ZarrChain {
     overwrite: resolved.overwrite,
     rootAttributes: rootAttributes(resolved),
     attributes: resolved.attributes,
+    path: resolved.path,
     codecs: compressor.codecs,
     maxConcurrentWrites,
     highWaterMark: wholeChunks ? 1 : undefined,

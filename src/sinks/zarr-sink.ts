@@ -19,9 +19,11 @@ import {
   type ZarrVersion,
 } from '../metadata/zarr.js';
 import { attempt, patchableWriterFor, withKey, writerFor, type Store, type StoreWriter } from '../stores/store.js';
+import { storeAt } from '../stores/prefixed-store.js';
 import type { JsonObject } from '../metadata/attributes.js';
 import { MetadataPublisher } from './metadata-publisher.js';
 import { GroupMetadata } from './group-metadata.js';
+import { ensureParentGroups } from './parent-groups.js';
 import { ShardPacker } from './shard-packer.js';
 
 export interface ZarrSinkOptions {
@@ -34,6 +36,12 @@ export interface ZarrSinkOptions {
   rootAttributes?: Record<string, unknown>;
   /** Custom attributes of the image group, beside the OME ones (validated: options.ts, metadata/attributes.ts). */
   attributes?: JsonObject;
+  /**
+   * Where the image goes: a group at this path below the store's root ('pos0', 'A/1/0'), the groups above it made
+   * where absent. The sink then writes through the store's view of the path (`store.at`, else a PrefixedStore), and
+   * its lock, emptiness check and overwrite concern that path only. Default: the root.
+   */
+  path?: string;
   /** Replace what a non-empty store holds; otherwise a non-empty store is an error. */
   overwrite?: boolean;
   /** Store operations in flight at once before the sink pushes back. Default 8. */
@@ -82,7 +90,12 @@ interface ChunkWrite {
 }
 
 export class ZarrSink extends Writable {
+  /** The store the image is written to: the one given, or its view below `path`. */
   readonly store: Store;
+  /** The image's path below the store's root; undefined for the root itself. */
+  readonly path: string | undefined;
+  /** The store as given: the groups above `path` are written there. */
+  private readonly rootStore: Store;
   /** The image group's attributes and the per-frame metadata, rewritten as the arrays' metadata advance. */
   private readonly group: GroupMetadata;
   readonly zarrVersion: ZarrVersion;
@@ -117,7 +130,9 @@ export class ZarrSink extends Writable {
 
   constructor(options: ZarrSinkOptions) {
     super({ objectMode: true, highWaterMark: options.highWaterMark ?? options.layouts[0]?.tilesPerFrame ?? 1 });
-    this.store = options.store;
+    this.rootStore = options.store;
+    this.path = options.path;
+    this.store = options.path === undefined ? options.store : storeAt(options.store, options.path);
     this.zarrVersion = options.zarrVersion;
     this.layouts = options.layouts;
     this.codecs = options.codecs ?? RAW_CODECS;
@@ -254,6 +269,7 @@ export class ZarrSink extends Writable {
       if (!store.clear) throw new Error(`store ${store.description ?? ''} is not empty and cannot be cleared`);
       await store.clear();
     }
+    if (this.path !== undefined) await ensureParentGroups(this.rootStore, this.path, this.zarrVersion);
     // Arrays first: the group's multiscales metadata names them, and must never name one that has no metadata.
     for (const level of this.levels) {
       level.metadata.request(0);

@@ -6,7 +6,7 @@
  *
  * Constructing the store does no I/O: the root is resolved, locked and created when the store is first used.
  */
-import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { link, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { validateKey } from './keys.js';
 import { failWithKey, withKey, type Store, type StoreWriter } from './store.js';
@@ -101,6 +101,40 @@ export class FileSystemStore implements Store {
       throw withKey(error, key);
     }
     if (this.durable) await this.syncer.sync(path.dirname(file)).catch(failWithKey(key));
+  }
+
+  /** As set(), but only when `key` names no file yet: the temporary is linked into place (link fails if it exists). */
+  async setIfAbsent(key: string, value: Uint8Array): Promise<boolean> {
+    validateKey(key);
+    await this.open();
+    const file = this.resolve(key);
+    await this.ensureDir(path.dirname(file)).catch(failWithKey(key));
+    const temp = tempName(file);
+    let created = true;
+    try {
+      const fh = await this.fs.open(temp, 'w');
+      try {
+        await writeAllAt(fh, value, 0);
+        if (this.durable) await fh.datasync();
+      } finally {
+        await fh.close();
+      }
+      await link(temp, file).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EEXIST') throw error;
+        created = false;
+      });
+    } catch (error) {
+      throw withKey(error, key);
+    } finally {
+      await this.fs.unlink(temp).catch(() => undefined);
+    }
+    if (created && this.durable) await this.syncer.sync(path.dirname(file)).catch(failWithKey(key));
+    return created;
+  }
+
+  /** The store below `sub` (a directory inside this one), with this store's settings: its own lock, check and clear. */
+  at(sub: string): FileSystemStore {
+    return new FileSystemStore(path.join(this.path, ...validateKey(sub)), { durable: this.durable, fs: this.fs });
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
