@@ -119,9 +119,12 @@ export class FileSystemStore implements Store {
       } finally {
         await fh.close();
       }
-      await link(temp, file).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== 'EEXIST') throw error;
-        created = false;
+      await link(temp, file).catch(async (error: NodeJS.ErrnoException) => {
+        if (error.code === 'EEXIST') created = false;
+        else if (!NO_HARD_LINKS.has(error.code ?? '')) throw error;
+        // A filesystem without hard links: exclusive only against writers that are not between these two steps.
+        else if (await stat(file).then(() => true, () => false)) created = false;
+        else await this.fs.rename(temp, file);
       });
     } catch (error) {
       throw withKey(error, key);
@@ -231,6 +234,9 @@ export class FileSystemStore implements Store {
     if (this.durable) await this.syncer.sync(parent);
   }
 }
+
+/** link() errors of filesystems that have no hard links (FAT, some FUSE and network mounts). */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
 
 /** `p` as the OS resolves it: the real path of its longest existing ancestor, then the rest as given. */
 async function realLocation(p: string): Promise<string> {
