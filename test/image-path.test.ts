@@ -6,6 +6,7 @@ import { readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { zarrTransforms } from '../src/zarr-transforms.js';
+import { ZarrSink } from '../src/sinks/zarr-sink.js';
 import { OptionError } from '../src/options.js';
 import { imagePathProblem, parentPaths, PrefixedStore, storeAt } from '../src/stores/prefixed-store.js';
 import { FileSystemStore } from '../src/stores/fs-store.js';
@@ -48,6 +49,8 @@ test('the path option is checked before anything exists: an OptionError naming i
     t.regex(error!.message, /^path must be /);
   }
   t.is(store.map.size, 0);
+  // A sink built by hand checks it too.
+  t.throws(() => new ZarrSink({ store, zarrVersion: 3, layouts: [], path: 'a/' }), { instanceOf: TypeError, message: 'path must be relative: no leading or trailing "/", got "a/"' });
 });
 
 /** Writes `frames` frames of width `width` at `imagePath`; what went in comes back for comparison. */

@@ -7,7 +7,7 @@
  */
 import { attempt, type Store } from '../stores/store.js';
 import { encodeJson, metadataKeys, v2GroupMetadata, v3GroupMetadata, type ZarrVersion } from '../metadata/zarr.js';
-import { checkAttributeKey, checkJson, copyJson, type JsonObject, type JsonValue } from '../metadata/attributes.js';
+import { checkAttributeKey, checkJson, copyJson, resolveAttributes, type JsonObject, type JsonValue } from '../metadata/attributes.js';
 import { FrameMetadataLog, frameMetadataChunkKey, frameMetadataDocuments } from '../metadata/frame-metadata.js';
 import { MetadataPublisher, type PublisherEvents } from './metadata-publisher.js';
 
@@ -31,7 +31,8 @@ export class GroupMetadata {
     private readonly visibleFrames: () => number,
     events: PublisherEvents,
   ) {
-    this.user = { ...attributes };
+    // Checked again for a sink built by hand (zarrTransforms checked them as options): a bad value throws here.
+    this.user = resolveAttributes(attributes, version);
     this.publisher = new MetadataPublisher(() => this.write(), events);
   }
 

@@ -19,7 +19,7 @@ import {
   type ZarrVersion,
 } from '../metadata/zarr.js';
 import { attempt, patchableWriterFor, withKey, writerFor, type Store, type StoreWriter } from '../stores/store.js';
-import { storeAt } from '../stores/prefixed-store.js';
+import { imagePathProblem, storeAt } from '../stores/prefixed-store.js';
 import type { JsonObject } from '../metadata/attributes.js';
 import { MetadataPublisher } from './metadata-publisher.js';
 import { GroupMetadata } from './group-metadata.js';
@@ -130,6 +130,8 @@ export class ZarrSink extends Writable {
 
   constructor(options: ZarrSinkOptions) {
     super({ objectMode: true, highWaterMark: options.highWaterMark ?? options.layouts[0]?.tilesPerFrame ?? 1 });
+    const pathProblem = options.path === undefined ? undefined : imagePathProblem(options.path);
+    if (pathProblem) throw new TypeError(`path must be ${pathProblem}, got ${JSON.stringify(options.path)}`);
     this.rootStore = options.store;
     this.path = options.path;
     this.store = options.path === undefined ? options.store : storeAt(options.store, options.path);
