@@ -34,3 +34,6 @@ export type { BlockPlan } from './codecs/blosc-blocks.js';
 export { resolveEngineName, type EngineName, type EnginePreference } from './codecs/engine.js';
 export { parseBloscHeader, type BloscHeader } from './codecs/blosc-header.js';
 export { FRAME_OWNERSHIPS, type FrameOwnership } from './frames/frame-copies.js';
+export { AttributeError, type JsonValue, type JsonObject } from './metadata/attributes.js';
+export { FRAME_METADATA_PATH } from './metadata/frame-metadata.js';
+export { PrefixedStore } from './stores/prefixed-store.js';

@@ -19,6 +19,11 @@ export interface Frame {
   /** Defaults to 1. Data is planar: plane-major, then rows, then columns (C order of (c, y, x)). */
   planes?: number;
   dtype: DType;
+  /**
+   * The frame's own metadata (a JSON object, e.g. a camera timestamp): gathered in frame order into the image's
+   * `frame_metadata` array (docs/format.md). Serialized when the frame enters: later changes to the object are not seen.
+   */
+  metadata?: Record<string, unknown>;
 }
 
 export type FrameInput = Frame | PixelArray | Uint8Array;
@@ -34,6 +39,8 @@ export interface FrameMessage {
   planes: number;
   dtype: DType;
   bytes: Uint8Array;
+  /** The source frame's `metadata` (validated JSON object); absent when it had none. */
+  metadata?: Record<string, unknown>;
   /**
    * Set when `bytes` is a pooled copy (frameOwnership 'copy'): hands it back to its pool. Whoever receives the
    * message calls it once, when it no longer reads `bytes`; a stage that passes the frame on to several holders

@@ -44,6 +44,8 @@ export const OPTION_KEYS = {
   acquisitionOrder: true,
   downsampleTime: true,
   maxLevels: true,
+  attributes: true,
+  path: true,
 } as const satisfies KeyTable<ZarrStreamOptions>;
 
 /** Throws an OptionError for a key that is not an option, naming its dotted path and the closest known key. */

@@ -32,6 +32,8 @@ import { DEFAULT_MEMORY_FRACTION, MAX_WORKERS_PER_CORE, machineLimits, maxChunks
 export { OptionError } from './option-error.js';
 export { OPTION_KEYS } from './option-keys.js';
 import { FRAME_OWNERSHIPS, type FrameOwnership } from './frames/frame-copies.js';
+import { AttributeError, resolveAttributes, type JsonObject } from './metadata/attributes.js';
+import { imagePathProblem } from './stores/prefixed-store.js';
 
 /** Blosc1 compression of every chunk. */
 export interface CompressionOptions {
@@ -138,6 +140,17 @@ export interface ZarrStreamOptions {
    * Not with zarrVersion 2. Default: no shards.
    */
   shardChunks?: readonly [number, number, number, number];
+  /**
+   * Custom attributes (a JSON object) of the image group, beside its OME-NGFF metadata (v3 `zarr.json` attributes,
+   * v2 `.zattrs`); `ome` (and in v2 `multiscales`) is reserved. More can be set while writing: sinkOf(chain).setAttributes.
+   */
+  attributes?: Record<string, unknown>;
+  /**
+   * Write the image as a group at this path below the store's root ('pos0', or nested 'A/1/0'), so several images
+   * (stage positions, wells) share one store; the root and each group above stay valid Zarr groups. The lock, the
+   * emptiness check and overwrite then concern this path only. Default: the image is the root.
+   */
+  path?: string;
 }
 
 
@@ -170,6 +183,10 @@ export interface ResolvedOptions {
   /** Peak memory allowed (bytes), and what the write is estimated to need (estimateMemory). */
   maxMemory: number;
   estimate: ResourceEstimate;
+  /** Custom attributes of the image group (a validated copy; {} when none). */
+  attributes: JsonObject;
+  /** The image's path below the root; undefined for the root. */
+  path: string | undefined;
 }
 
 /**
@@ -261,6 +278,10 @@ function resolveWithoutLimits(options: ZarrStreamOptions): ResolvedOptions {
   } else if (options.engine !== undefined && !['auto', 'native', 'wasm'].includes(options.engine)) {
     throw new OptionError('engine', options.engine, 'one of auto, native, wasm');
   }
+  const attributes = resolveAttributesOption(options.attributes, zarrVersion);
+  const path = options.path;
+  const pathProblem = path === undefined ? undefined : imagePathProblem(path);
+  if (pathProblem) throw new OptionError('path', path, pathProblem);
   const name = options.name ?? 'image';
   if (typeof name !== 'string') throw new OptionError('name', name, 'a string');
   const { layouts, warnings, dimensions } = resolveArrayLayouts(options, zarrVersion, multiscale);
@@ -303,7 +324,19 @@ function resolveWithoutLimits(options: ZarrStreamOptions): ResolvedOptions {
     streamBlocks,
     maxMemory,
     estimate,
+    attributes,
+    path,
   };
+}
+
+/** The attributes option as resolveAttributes checks it, its AttributeError as an OptionError naming the path. */
+function resolveAttributesOption(value: unknown, zarrVersion: ZarrVersion): JsonObject {
+  try {
+    return resolveAttributes(value, zarrVersion);
+  } catch (error) {
+    if (!(error instanceof AttributeError)) throw error;
+    throw new OptionError(error.path, error.value, error.expectation);
+  }
 }
 
 function resolveStreamBlocks(option: ZarrStreamOptions['compression']): boolean {

@@ -48,6 +48,7 @@ export function zarrTransforms(options: ZarrStreamOptions): ZarrChain {
     frameOwnership: resolved.frameOwnership,
     pairing: resolved.pairing,
     frameBuffers: frameCopiesBound(layouts[0]!.tilesPerFrame, maxConcurrentWrites),
+    onFrameMetadata: (t, metadata) => sink.addFrameMetadata(t, metadata),
   });
   // Whole chunks are large: one spare per worker lets the next chunk row start while this one compresses, and the
   // sink writes a few at a time. Together they keep writer memory within ~1.5 chunk rows (docs/benchmarks.md).
@@ -58,6 +59,8 @@ export function zarrTransforms(options: ZarrStreamOptions): ZarrChain {
     layouts,
     overwrite: resolved.overwrite,
     rootAttributes: rootAttributes(resolved),
+    attributes: resolved.attributes,
+    path: resolved.path,
     codecs: compressor.codecs,
     maxConcurrentWrites,
     highWaterMark: wholeChunks ? 1 : undefined,

@@ -73,6 +73,7 @@ const FLAG_OF_FIELD: Record<string, string> = {
   shardChunks: '--shard-chunks',
   dimensions: '--dimensions',
   acquisitionOrder: '--acquisition-order',
+  path: '--path',
 };
 
 export interface WriteArgs {
@@ -89,6 +90,7 @@ export interface WriteArgs {
   maxBytesPerChunk: string;
   framesPerChunk?: string;
   shardChunks?: string;
+  path?: string;
   overwrite: boolean;
   durable: boolean;
   json: boolean;
@@ -175,7 +177,8 @@ export function writeFlags(y: Argv, defaults: { frames: number; width: number; h
     .option('workers', { type: 'string', describe: "compression threads [integer, default: the machine's cores]" })
     .option('engine', { type: 'string', defaultDescription: 'auto', describe: 'Blosc engine: auto, native, wasm [default: auto]' })
     .option('max-memory', { type: 'string', defaultDescription: 'half the machine\'s memory', describe: "refuse options estimated to need more memory (8GiB, 1TiB) [size, default: half the machine's memory]" })
-    .option('overwrite', { type: 'boolean', default: false, describe: 'replace the Zarr store at <out> (only a Zarr store, and only its Zarr keys) [boolean]' })
+    .option('path', { type: 'string', describe: 'write the image as a group at this path below <out> (e.g. pos0, A/1/0), beside other images there (write only) [default: the root]' })
+    .option('overwrite', { type: 'boolean', default: false, describe: 'replace the Zarr store at <out> (only a Zarr store, and only its Zarr keys; with --path, only that image) [boolean]' })
     .option('durable', { type: 'boolean', default: true, describe: 'fsync chunks and metadata before counting them (--no-durable: faster, for scratch data) [boolean, default: true]' })
     .option('s3-endpoint', { type: 'string', describe: 'for an s3://bucket/prefix <out>: an S3-compatible endpoint (MinIO, Ceph RGW), path-style [URL, default: AWS S3]' })
     .option('s3-region', { type: 'string', describe: "for an s3://bucket/prefix <out>: the region [default: the AWS SDK's (AWS_REGION, profile), us-east-1 with --s3-endpoint]" })
@@ -190,6 +193,8 @@ export async function runWrite(args: WriteArgs, demo: boolean, given: ReadonlySe
     process.stderr.write(`zarr-stream: replacing the earlier dataset at ${args.out}\n`);
     args.overwrite = true;
   }
+  // The demo's dataset is the root image it replaces on a rerun (writtenByDemo): it has no other place.
+  if (demo && args.path !== undefined) throw new FlagError(`--path is for write; demo writes its image at the root of <out>, got --path ${JSON.stringify(args.path)}`);
   if (!isDType(args.dtype)) throw new FlagError(`--dtype must be one of ${DTYPES.join(', ')}, got ${JSON.stringify(args.dtype)}`);
   const dimensions = dimensionsOf(args, given);
   const input = await openWriteInput(args.input, {
@@ -225,6 +230,7 @@ export async function runWrite(args: WriteArgs, demo: boolean, given: ReadonlySe
     ...(dimensions ? { dimensions, acquisitionOrder: args.acquisitionOrder === undefined ? undefined : parseAcquisitionOrder(args.acquisitionOrder) } : { width, height, planes }),
     frames: input.frames,
     overwrite: args.overwrite,
+    path: args.path,
     durable: args.durable,
     name: demo ? DEMO_NAME : undefined,
     multiscale: args.multiscale,
@@ -298,7 +304,7 @@ export async function runWrite(args: WriteArgs, demo: boolean, given: ReadonlySe
   const summary = {
     store: where,
     zarrVersion: sink.zarrVersion,
-    array: '0',
+    array: args.path === undefined ? '0' : `${args.path}/0`,
     shape: arrayShape(layout, frames),
     chunks: chunkShape(layout),
     dtype: layout.dtype,
@@ -319,7 +325,7 @@ export async function runWrite(args: WriteArgs, demo: boolean, given: ReadonlySe
     return;
   }
   const lines = [
-    `wrote ${summary.store} (Zarr v${summary.zarrVersion}): array "0" of shape (${layout.names.join(', ')}) = (${summary.shape.join(', ')}), ${layout.dtype}`,
+    `wrote ${summary.store} (Zarr v${summary.zarrVersion}): array "${summary.array}" of shape (${layout.names.join(', ')}) = (${summary.shape.join(', ')}), ${layout.dtype}`,
     `  chunks (${summary.chunks.join(', ')}), ${summary.shards ? `${summary.chunkFiles} chunks in ${summary.shardFiles} shard files of (${summary.shards.join(', ')})` : `${summary.chunkFiles} chunk files`}, ${formatBytes(rawBytes)} in ${seconds.toFixed(2)} s (${summary.mbPerSecond} MB/s)`,
     `  compression: ${compressionText(summary.compression as 'none' | Record<string, unknown>, dataBytesOf(sink.layouts, sink.progress.frames), summary.storedBytes)}`,
     ...summary.levels.slice(1).map((level) => `  level ${level.path}: shape (${level.shape.join(', ')}), chunks (${level.chunks.join(', ')})`),

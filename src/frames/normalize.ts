@@ -3,6 +3,7 @@ import { bytesPerPixel, dtypeOfArray, isDType, type DType } from '../dtype.js';
 import type { FrameInput, FrameMessage } from '../messages.js';
 import type { FrameShape } from '../chunking/layout.js';
 import { describeValue } from '../util/describe-value.js';
+import { checkJsonObject } from '../metadata/attributes.js';
 
 export interface ExpectedFrame extends FrameShape {
   dtype: DType;
@@ -37,6 +38,7 @@ export function normalizeFrame(input: FrameInput | FrameMessage, t: number, expe
   const wantBytes = expected.width * expected.height * expected.planes * bytesPerPixel(expected.dtype);
   const wantText = `${want} (${wantBytes} bytes)`;
   let data: ArrayBufferView;
+  let metadata: Record<string, unknown> | undefined;
   if (ArrayBuffer.isView(input)) {
     data = input;
   } else if (input !== null && typeof input === 'object' && ArrayBuffer.isView((input as { data?: unknown }).data)) {
@@ -46,6 +48,9 @@ export function normalizeFrame(input: FrameInput | FrameMessage, t: number, expe
       throw new FrameMismatchError(t, wantText, frameShapeText(width, height, planes, isDType(dtype) ? dtype : describeValue(dtype)));
     }
     data = input.data;
+    metadata = input.metadata;
+    // Checked only when given: frames without metadata cost nothing more.
+    if (metadata !== undefined) checkJsonObject(metadata, `frame ${t}: metadata`);
   } else {
     throw new FrameMismatchError(t, `a Frame object or a TypedArray (${wantText})`, describeInput(input));
   }
@@ -57,7 +62,7 @@ export function normalizeFrame(input: FrameInput | FrameMessage, t: number, expe
   if (data.byteLength !== wantBytes) {
     throw new FrameMismatchError(t, wantText, `${data.byteLength} bytes of ${isBytes ? 'raw data' : arrayType}`);
   }
-  return chainFrame({
+  const message: FrameMessage = {
     kind: 'frame',
     level: 0,
     t,
@@ -66,7 +71,9 @@ export function normalizeFrame(input: FrameInput | FrameMessage, t: number, expe
     planes: expected.planes,
     dtype: expected.dtype,
     bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-  });
+  };
+  if (metadata !== undefined) message.metadata = metadata;
+  return chainFrame(message);
 }
 
 /**

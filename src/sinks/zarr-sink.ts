@@ -14,14 +14,16 @@ import {
   metadataKeys,
   RAW_CODECS,
   v2ArrayMetadata,
-  v2GroupMetadata,
   v3ArrayMetadata,
-  v3GroupMetadata,
   type CodecMetadata,
   type ZarrVersion,
 } from '../metadata/zarr.js';
 import { attempt, patchableWriterFor, withKey, writerFor, type Store, type StoreWriter } from '../stores/store.js';
+import { imagePathProblem, storeAt } from '../stores/prefixed-store.js';
+import type { JsonObject } from '../metadata/attributes.js';
 import { MetadataPublisher } from './metadata-publisher.js';
+import { GroupMetadata } from './group-metadata.js';
+import { ensureParentGroups } from './parent-groups.js';
 import { ShardPacker } from './shard-packer.js';
 
 export interface ZarrSinkOptions {
@@ -30,8 +32,16 @@ export interface ZarrSinkOptions {
   /** One layout per pyramid level, indexed by level; level l is array `l` of the root group. */
   layouts: readonly ArrayLayout[];
   codecs?: CodecMetadata;
-  /** Root group attributes (OME-NGFF): v2 `.zattrs`, v3 `zarr.json` attributes. */
+  /** The image group's OME-NGFF attributes: v2 `.zattrs`, v3 `zarr.json` attributes. */
   rootAttributes?: Record<string, unknown>;
+  /** Custom attributes of the image group, beside the OME ones (validated: options.ts, metadata/attributes.ts). */
+  attributes?: JsonObject;
+  /**
+   * Where the image goes: a group at this path below the store's root ('pos0', 'A/1/0'), the groups above it made
+   * where absent. The sink then writes through the store's view of the path (`store.at`, else a PrefixedStore), and
+   * its lock, emptiness check and overwrite concern that path only. Default: the root.
+   */
+  path?: string;
   /** Replace what a non-empty store holds; otherwise a non-empty store is an error. */
   overwrite?: boolean;
   /** Store operations in flight at once before the sink pushes back. Default 8. */
@@ -80,7 +90,14 @@ interface ChunkWrite {
 }
 
 export class ZarrSink extends Writable {
+  /** The store the image is written to: the one given, or its view below `path`. */
   readonly store: Store;
+  /** The image's path below the store's root; undefined for the root itself. */
+  readonly path: string | undefined;
+  /** The store as given: the groups above `path` are written there. */
+  private readonly rootStore: Store;
+  /** The image group's attributes and the per-frame metadata, rewritten as the arrays' metadata advance. */
+  private readonly group: GroupMetadata;
   readonly zarrVersion: ZarrVersion;
   readonly layouts: readonly ArrayLayout[];
   readonly codecs: CodecMetadata;
@@ -113,7 +130,11 @@ export class ZarrSink extends Writable {
 
   constructor(options: ZarrSinkOptions) {
     super({ objectMode: true, highWaterMark: options.highWaterMark ?? options.layouts[0]?.tilesPerFrame ?? 1 });
-    this.store = options.store;
+    const pathProblem = options.path === undefined ? undefined : imagePathProblem(options.path);
+    if (pathProblem) throw new TypeError(`path must be ${pathProblem}, got ${JSON.stringify(options.path)}`);
+    this.rootStore = options.store;
+    this.path = options.path;
+    this.store = options.path === undefined ? options.store : storeAt(options.store, options.path);
     this.zarrVersion = options.zarrVersion;
     this.layouts = options.layouts;
     this.codecs = options.codecs ?? RAW_CODECS;
@@ -122,6 +143,14 @@ export class ZarrSink extends Writable {
     this.maxConcurrent = options.maxConcurrentWrites ?? 8;
     this.settled = new Promise((resolve) => (this.markSettled = resolve));
     this.packer = new ShardPacker(options.layouts);
+    const failed = (error: unknown): void => {
+      if (!this.streaming) return;
+      const message = `${(error as Error).message} (the metadata write is retried with the next update)`;
+      // Like the option warnings (zarr-transforms.ts): not lost when nobody listens.
+      if (this.listenerCount('warning') > 0) this.emit('warning', message);
+      else process.emitWarning(message, 'ZarrStreamWarning');
+    };
+    this.group = new GroupMetadata(this.store, this.zarrVersion, this.rootAttributes, options.attributes ?? {}, () => this.visibleCameraFrames(), { written: () => undefined, failed });
     this.levels = options.layouts.map((layout) => ({
       geometry: rowGeometry(layout),
       rows: new Map(),
@@ -129,16 +158,38 @@ export class ZarrSink extends Writable {
       framesSeen: 0,
       metadata: new MetadataPublisher((frames) => this.writeArrayMetadata(layout, frames), {
         // Progress reports frames once the metadata shows them, so a listener may open the store right away.
-        written: () => this.emit('progress', this.progress),
-        failed: (error) => {
-          if (!this.streaming) return;
-          const message = `${(error as Error).message} (the metadata write is retried with the next update)`;
-          // Like the option warnings (zarr-transforms.ts): not lost when nobody listens.
-          if (this.listenerCount('warning') > 0) this.emit('warning', message);
-          else process.emitWarning(message, 'ZarrStreamWarning');
+        // The group's attributes and frame metadata follow each array update (once the start-up wrote the group).
+        written: () => {
+          this.emit('progress', this.progress);
+          if (this.started) void this.group.update();
         },
+        failed,
       }),
     }));
+  }
+
+  /**
+   * Sets a custom attribute of the image group (stage positions, acquisition settings), at any time while writing:
+   * validated at once (a reserved key such as `ome`, or a value that is not JSON, throws naming the key), kept as a
+   * copy, and written with the next metadata update (as chunk rows complete) and in the final metadata.
+   */
+  setAttributes(key: string, value: unknown): void {
+    if (this.writableFinished || this.destroyed) throw new Error(`setAttributes(${JSON.stringify(key)}): the sink has ${this.destroyed ? 'closed' : 'finished'}; the attribute would not be written`);
+    this.group.set(key, value);
+  }
+
+  /** Keeps level-0 frame `t`'s metadata for the image's frame_metadata array (the Downsampler hands it over). */
+  addFrameMetadata(t: number, metadata: unknown): void {
+    this.group.frameLog.add(t, metadata);
+  }
+
+  /**
+   * Level-0 frames (as the source gave them) that the level-0 metadata covers: its steps of the append dimension
+   * times the frames of a step (N-D arrays; positions of a last partial step no frame reached count, as fill).
+   */
+  private visibleCameraFrames(): number {
+    const steps = Math.max(0, this.levels[0]?.metadata.visible ?? 0);
+    return steps * (this.layouts[0]?.framesPerStep ?? 1);
   }
 
   get progress(): SinkProgress {
@@ -194,6 +245,12 @@ export class ZarrSink extends Writable {
     for (const result of await Promise.allSettled(flushes)) {
       if (result.status === 'rejected' && !problems.includes(result.reason)) problems.push(result.reason);
     }
+    // After the arrays': the frame metadata claims no frame their metadata does not show.
+    if (this.started) {
+      await this.group.flush().catch((groupError: unknown) => {
+        if (!problems.includes(groupError)) problems.push(groupError);
+      });
+    }
     // The lock goes last, after the final metadata, and before the stages are let go.
     await this.unlock().catch((unlockError: unknown) => problems.push(unlockError));
     this.markSettled();
@@ -223,18 +280,13 @@ export class ZarrSink extends Writable {
       if (!store.clear) throw new Error(`store ${store.description ?? ''} is not empty and cannot be cleared`);
       await store.clear();
     }
+    if (this.path !== undefined) await ensureParentGroups(this.rootStore, this.path, this.zarrVersion);
     // Arrays first: the group's multiscales metadata names them, and must never name one that has no metadata.
     for (const level of this.levels) {
       level.metadata.request(0);
       await level.metadata.flush(1);
     }
-    const keys = metadataKeys(this.zarrVersion, '0');
-    if (this.zarrVersion === 2) {
-      await this.setMetadata(keys.group, v2GroupMetadata());
-      await this.setMetadata(keys.groupAttributes!, this.rootAttributes);
-    } else {
-      await this.setMetadata(keys.group, v3GroupMetadata(this.rootAttributes));
-    }
+    await this.group.flush(1);
     this.started = true;
     this.streaming = true;
   }
@@ -358,6 +410,7 @@ export class ZarrSink extends Writable {
         return state.metadata.flush();
       }),
     );
+    await this.group.flush();
     // Each metadata write reported its progress as it landed: the final counts too, once, if they changed.
   }
 }

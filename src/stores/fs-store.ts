@@ -6,7 +6,7 @@
  *
  * Constructing the store does no I/O: the root is resolved, locked and created when the store is first used.
  */
-import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { link, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { validateKey } from './keys.js';
 import { failWithKey, withKey, type Store, type StoreWriter } from './store.js';
@@ -103,6 +103,43 @@ export class FileSystemStore implements Store {
     if (this.durable) await this.syncer.sync(path.dirname(file)).catch(failWithKey(key));
   }
 
+  /** As set(), but only when `key` names no file yet: the temporary is linked into place (link fails if it exists). */
+  async setIfAbsent(key: string, value: Uint8Array): Promise<boolean> {
+    validateKey(key);
+    await this.open();
+    const file = this.resolve(key);
+    await this.ensureDir(path.dirname(file)).catch(failWithKey(key));
+    const temp = tempName(file);
+    let created = true;
+    try {
+      const fh = await this.fs.open(temp, 'w');
+      try {
+        await writeAllAt(fh, value, 0);
+        if (this.durable) await fh.datasync();
+      } finally {
+        await fh.close();
+      }
+      await link(temp, file).catch(async (error: NodeJS.ErrnoException) => {
+        if (error.code === 'EEXIST') created = false;
+        else if (!NO_HARD_LINKS.has(error.code ?? '')) throw error;
+        // A filesystem without hard links: exclusive only against writers that are not between these two steps.
+        else if (await stat(file).then(() => true, () => false)) created = false;
+        else await this.fs.rename(temp, file);
+      });
+    } catch (error) {
+      throw withKey(error, key);
+    } finally {
+      await this.fs.unlink(temp).catch(() => undefined);
+    }
+    if (created && this.durable) await this.syncer.sync(path.dirname(file)).catch(failWithKey(key));
+    return created;
+  }
+
+  /** The store below `sub` (a directory inside this one), with this store's settings: its own lock, check and clear. */
+  at(sub: string): FileSystemStore {
+    return new FileSystemStore(path.join(this.path, ...validateKey(sub)), { durable: this.durable, fs: this.fs });
+  }
+
   async get(key: string): Promise<Uint8Array | undefined> {
     validateKey(key);
     await this.open();
@@ -197,6 +234,9 @@ export class FileSystemStore implements Store {
     if (this.durable) await this.syncer.sync(parent);
   }
 }
+
+/** link() errors of filesystems that have no hard links (FAT, some FUSE and network mounts). */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
 
 /** `p` as the OS resolves it: the real path of its longest existing ancestor, then the rest as given. */
 async function realLocation(p: string): Promise<string> {

@@ -93,6 +93,27 @@ export class S3Store implements Store {
     return this.uploads.run(() => this.send('PutObject', key, () => this.client.send(new PutObjectCommand({ Bucket: this.location.bucket, Key, Body: body, ContentLength: body.byteLength })))).then(() => undefined);
   }
 
+  /** A PutObject with If-None-Match: * (S3's conditional create); false when the object exists (412). */
+  async setIfAbsent(key: string, value: Uint8Array): Promise<boolean> {
+    validateKey(key);
+    const Key = objectKey(this.location, key);
+    try {
+      await this.uploads.run(() => this.client.send(new PutObjectCommand({ Bucket: this.location.bucket, Key, Body: value, ContentLength: value.byteLength, IfNoneMatch: '*' })));
+      return true;
+    } catch (error) {
+      const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+      if (e.$metadata?.httpStatusCode === 412 || e.name === 'PreconditionFailed') return false;
+      throw withKey(this.describeError('PutObject', Key, error), key);
+    }
+  }
+
+  /** The prefix below `path`, sharing this store's client and settings: its emptiness check and clear concern it only. */
+  at(path: string): S3Store {
+    validateKey(path);
+    const prefix = this.location.prefix === '' ? path : `${this.location.prefix}/${path}`;
+    return new S3Store({ bucket: this.location.bucket, prefix }, { client: this.client, partBytes: this.partBytes, maxConcurrentUploads: this.uploads.limit });
+  }
+
   async get(key: string): Promise<Uint8Array | undefined> {
     validateKey(key);
     const Key = objectKey(this.location, key);

@@ -23,6 +23,18 @@ export interface Store {
   lock?(): Promise<void>;
   /** Releases the lock lock() took; does nothing when it holds none. */
   unlock?(): Promise<void>;
+  /**
+   * Writes `value` under `key` only if nothing is there, atomically against other writers (in this process or
+   * another); resolves false when the key exists. The sink creates the groups above an image at a `path` with it,
+   * so it never replaces another writer's group document. Without it, a get() then set() stands in.
+   */
+  setIfAbsent?(key: string, value: Uint8Array): Promise<boolean>;
+  /**
+   * A view of the store below `path` (an image's group, the `path` option): its keys are relative to the path, and
+   * its isEmpty, clear and lock concern that path only, so writers at sibling paths neither see nor block each other.
+   * Without it, a path gets a PrefixedStore (stores/prefixed-store.ts): keys only, no emptiness check, clear or lock.
+   */
+  at?(path: string): Store;
   /** A short description for messages, e.g. the root path. */
   readonly description?: string;
 }

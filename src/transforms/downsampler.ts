@@ -58,6 +58,8 @@ export interface DownsamplerOptions {
    * Level shapes stay {width, height, planes}, x and y halved per level as without it.
    */
   pairing?: readonly PairingSpec[];
+  /** Called with each level-0 frame's `metadata` (only for frames that carry it), in frame order. */
+  onFrameMetadata?: (t: number, metadata: Record<string, unknown>) => void;
 }
 
 const DEFAULT_FRAME_BUFFERS = 8;
@@ -78,6 +80,7 @@ export class Downsampler extends Transform {
   private readonly inputDType: DType | undefined;
   private readonly frameBuffers: number | undefined;
   private readonly pairing: PairingSpec[] | undefined;
+  private readonly onFrameMetadata: DownsamplerOptions['onFrameMetadata'];
   /** 'copy': the pool frames are copied into (made with the first frame, which fixes their size). */
   private copies: FrameCopies | undefined;
   /** Index of the next input frame, for error messages and the FrameMessage of a bare input. */
@@ -98,6 +101,7 @@ export class Downsampler extends Transform {
     if (!Number.isSafeInteger(buffers) || buffers < 1) throw new RangeError(`frameBuffers must be a positive integer; got ${describeValue(options.frameBuffers)}`);
     this.frameBuffers = ownership === 'copy' ? buffers : undefined;
     this.inputDType = options.dtype;
+    this.onFrameMetadata = options.onFrameMetadata;
     this.workerOption = options.worker;
     if (typeof options.levels === 'number') {
       if (!Number.isSafeInteger(options.levels) || options.levels < 1) {
@@ -161,6 +165,7 @@ export class Downsampler extends Transform {
       message = chainFrame({ kind: 'frame', level: 0, t, width: claimed.width, height: claimed.height, planes: claimed.planes, dtype: claimed.dtype, bytes: claimed.bytes });
     }
     this.check(message);
+    if (message.metadata !== undefined) this.onFrameMetadata?.(t, message.metadata);
     this.nextInput++;
     return message;
   }
