@@ -224,3 +224,13 @@ test('a 5-D shape whose open chunks exceed maxMemory is refused before anything 
   // The same shape acquired in storage order streams: its bound is a small fraction.
   t.true(estimateMemory({ ...options, acquisitionOrder: ['t', 'c', 'z'], maxMemory: undefined }).bytes < 2 ** 30);
 });
+
+test('5-D at a path, with per-frame metadata: one metadata line per 2-D frame, in acquisition order', async (t) => {
+  const store = new MemoryStore();
+  const { frames, expected } = acquire('tzc', T * C * Z);
+  const described = frames.map((frame, k) => ({ ...frame, metadata: { k } }));
+  await pipeline(source(described), ...zarrTransforms({ store, path: 'pos0', dtype: 'uint16', dimensions: dims([1, 1, 2, 4, 4]), acquisitionOrder: ['t', 'z', 'c'] }));
+  t.is(firstDifference((await readWithZarrita(zarritaMemory(store), 'pos0/0')).bytes, expected), -1);
+  const lines = new TextDecoder().decode((await readWithZarrita(zarritaMemory(store), 'pos0/frame_metadata')).bytes).trimEnd().split('\n');
+  t.deepEqual(lines.map((line) => JSON.parse(line).k), frames.map((_, k) => k));
+});
