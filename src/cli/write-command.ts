@@ -14,11 +14,9 @@ import type { BloscCname, BloscShuffle } from '../codecs/blosc-settings.js';
 import type { EnginePreference } from '../codecs/engine.js';
 import { OptionError } from '../options.js';
 import { sinkOf, zarrTransforms } from '../zarr-transforms.js';
-import { chunkShape, arrayShape } from '../metadata/zarr.js';
-import type { ArrayLayout } from '../chunking/layout.js';
 import { frameBytesOf } from '../resources/estimate.js';
-import { shardShape } from '../chunking/shards.js';
-import { formatBytes, parseSize } from './sizes.js';
+import { parseSize } from './sizes.js';
+import { dataBytesOf, summaryText, writeSummary } from './write-summary.js';
 import { FlagError } from './flag-values.js';
 import { progressReporter } from './progress.js';
 import { openWriteInput, untilInputError } from './write-input.js';
@@ -301,37 +299,8 @@ export async function runWrite(args: WriteArgs, demo: boolean, given: ReadonlySe
   const seconds = (performance.now() - started) / 1000;
   const frames = sink.progress.frames[0]!;
   const rawBytes = framesStored(frames) * frameBytes;
-  const summary = {
-    store: where,
-    zarrVersion: sink.zarrVersion,
-    array: args.path === undefined ? '0' : `${args.path}/0`,
-    shape: arrayShape(layout, frames),
-    chunks: chunkShape(layout),
-    dtype: layout.dtype,
-    compression: chain[3].engineName
-      ? { ...sink.codecs.v2Compressor, engine: chain[3].engineName, workers: chain[3].workers, streamedLevels: streamedLevels(chain[3].blockPlans, sink.layouts.length) }
-      : 'none',
-    levels: sink.layouts.map((level, index) => ({ path: level.path, shape: arrayShape(level, sink.progress.frames[index]!), chunks: chunkShape(level) })),
-    chunkFiles: sink.progress.chunks,
-    shardFiles: layout.shardChunks ? sink.progress.files : undefined,
-    shards: layout.shardChunks && shardShape(layout, layout.shardChunks),
-    rawBytes,
-    storedBytes: sink.progress.bytes,
-    seconds: Number(seconds.toFixed(3)),
-    mbPerSecond: Number((rawBytes / 1e6 / seconds).toFixed(1)),
-  };
-  if (args.json) {
-    process.stdout.write(JSON.stringify(summary) + '\n');
-    return;
-  }
-  const lines = [
-    `wrote ${summary.store} (Zarr v${summary.zarrVersion}): array "${summary.array}" of shape (${layout.names.join(', ')}) = (${summary.shape.join(', ')}), ${layout.dtype}`,
-    `  chunks (${summary.chunks.join(', ')}), ${summary.shards ? `${summary.chunkFiles} chunks in ${summary.shardFiles} shard files of (${summary.shards.join(', ')})` : `${summary.chunkFiles} chunk files`}, ${formatBytes(rawBytes)} in ${seconds.toFixed(2)} s (${summary.mbPerSecond} MB/s)`,
-    `  compression: ${compressionText(summary.compression as 'none' | Record<string, unknown>, dataBytesOf(sink.layouts, sink.progress.frames), summary.storedBytes)}`,
-    ...summary.levels.slice(1).map((level) => `  level ${level.path}: shape (${level.shape.join(', ')}), chunks (${level.chunks.join(', ')})`),
-  ];
-  if (demo) lines.push('', ...openSnippets(args.out, summary.zarrVersion));
-  process.stdout.write(lines.join('\n') + '\n');
+  const summary = writeSummary({ where, path: args.path, sink, compressor: chain[3], rawBytes, seconds });
+  process.stdout.write(args.json ? JSON.stringify(summary) + '\n' : summaryText(summary, sink, demo ? args.out : undefined));
 }
 
 /** --dimensions as the library's dimensions (the shorthand's flags may not be given with it), or undefined. */
@@ -346,24 +315,8 @@ function dimensionsOf(args: WriteArgs, given: ReadonlySet<string>): Dimension[] 
   return parseDimensionsFlag(args.dimensions, { x: numberFlag('--pixel-scale-x', args.pixelScaleX), y: numberFlag('--pixel-scale-y', args.pixelScaleY), z: numberFlag('--pixel-scale-z', args.pixelScaleZ) });
 }
 
-/** The frames' bytes stored at every level: what the ratio and MB/s speak of (not the padding of short chunks). */
-function dataBytesOf(layouts: readonly ArrayLayout[], frames: readonly number[]): number {
-  return layouts.reduce((sum, layout, level) => sum + (frames[level] ?? 0) * layout.framesPerStep * frameBytesOf(layout), 0);
-}
 
-/** The ratio compares the frames' bytes, at every level, with the bytes stored for them. */
-function compressionText(compression: 'none' | Record<string, unknown>, rawBytes: number, storedBytes: number): string {
-  if (compression === 'none') return 'none';
-  const { cname, clevel, shuffle, engine, workers, streamedLevels: streamed } = compression;
-  const ratio = storedBytes > 0 ? (rawBytes / storedBytes).toFixed(2) : '-';
-  const how = (streamed as number[]).length > 0 ? `, compressed as frames arrive (levels ${(streamed as number[]).join(', ')})` : ', whole chunks';
-  return `blosc ${cname} clevel ${clevel} shuffle ${['none', 'byte', 'bit'][shuffle as number]}, ratio ${ratio}, ${engine} engine on ${workers} worker threads${how}`;
-}
 
-/** The levels whose chunks were compressed in segments as their frames arrived (docs/compression.md). */
-function streamedLevels(plans: readonly unknown[], levels: number): number[] {
-  return Array.from({ length: levels }, (_, level) => level).filter((level) => plans[level] !== undefined);
-}
 
 /** The OME-NGFF image name the demo gives its datasets: how a rerun knows a store is its own to replace. */
 const DEMO_NAME = 'zarr-stream demo';
@@ -381,16 +334,6 @@ function writtenByDemo(dir: string): boolean {
   return Array.isArray(multiscales) && multiscales[0]?.name === DEMO_NAME;
 }
 
-function openSnippets(out: string, zarrVersion: 2 | 3): string[] {
-  const store = JSON.stringify(out);
-  return [
-    `open it in zarr-python${zarrVersion === 3 ? ' (3.x reads v3; use --zarr-version 2 for zarr-python 2.x)' : ''}:`,
-    `  python3 -c 'import zarr; a = zarr.open_array(${store}, path="0", mode="r"); print(a.shape, a[0, 0, :2, :8])'`,
-    'open it in zarrita.js (node, ESM):',
-    `  import * as zarr from "zarrita"; import FileSystemStore from "@zarrita/storage/fs";`,
-    `  const a = await zarr.open(zarr.root(new FileSystemStore(${store})).resolve("0"), { kind: "array" }); console.log(a.shape, await zarr.get(a, [0, 0, null, null]));`,
-  ];
-}
 
 export const WRITE_DEFAULTS = { frames: 128, width: 2048, height: 2048, tile: 512, maxBytesPerChunk: '64MiB' };
 export const DEMO_DEFAULTS = { frames: 64, width: 1024, height: 1024, tile: 512, maxBytesPerChunk: '16MiB' };
