@@ -4,7 +4,7 @@
  * complete, and finalized with the exact frame count at the end. A reader that opens the store mid-acquisition, or
  * after a failure, sees exactly the frames whose chunks are all there.
  */
-import { Writable, type Readable } from 'node:stream';
+import { Writable } from 'node:stream';
 import type { ArrayLayout } from '../chunking/layout.js';
 import { rowGeometry } from '../chunking/shards.js';
 import { byteLengthOf, type ChunkMessage, type ChunkPartMessage, type SinkMessage } from '../messages.js';
@@ -22,6 +22,9 @@ import { attempt, patchableWriterFor, withKey, writerFor, type Store, type Store
 import { imagePathProblem, storeAt } from '../stores/prefixed-store.js';
 import type { JsonObject } from '../metadata/attributes.js';
 import { MetadataPublisher } from './metadata-publisher.js';
+import { attachErrors, type SinkListener, type ZarrSinkEvents } from './sink-events.js';
+
+export type { SinkListener, ZarrSinkEvents } from './sink-events.js';
 import { GroupMetadata } from './group-metadata.js';
 import { ensureParentGroups } from './parent-groups.js';
 import { ShardPacker } from './shard-packer.js';
@@ -421,41 +424,6 @@ const NO_WRITER: StoreWriter = {
   commit: () => Promise.reject(new Error('no writer')),
   abort: () => Promise.resolve(),
 };
-
-/**
- * Attaches errors met while settling to the one the stream ends with, so none is lost and none escapes as an
- * uncaught exception: as its `cause` (one error, or an AggregateError of several, after any cause it had).
- * Without an error to end with, they become it.
- */
-function attachErrors(error: Error | null, problems: unknown[]): Error | null {
-  if (problems.length === 0) return error;
-  const all = problems.length === 1 ? (problems[0] as Error) : new AggregateError(problems, `${problems.length} store errors while closing`);
-  if (!error) return all;
-  const cause = error.cause === undefined ? all : new AggregateError([error.cause, ...problems], 'earlier cause and store errors while closing');
-  try {
-    Object.defineProperty(error, 'cause', { value: cause, configurable: true, writable: true });
-  } catch {
-    // A frozen error keeps what it has; the stream still ends with it.
-  }
-  return error;
-}
-
-/** ZarrSink's events and their listeners' arguments: its own two, then Writable's. */
-export interface ZarrSinkEvents {
-  /** After each stored chunk, and once the metadata on disk shows a newly completed chunk row. */
-  progress: [progress: SinkProgress];
-  /** An adjustment made to the options (zarrTransforms emits them once listeners can be attached). */
-  warning: [message: string];
-  close: [];
-  drain: [];
-  error: [error: Error];
-  finish: [];
-  pipe: [source: Readable];
-  unpipe: [source: Readable];
-}
-
-/** A listener of event E of the sink. */
-export type SinkListener<E extends keyof ZarrSinkEvents> = (...args: ZarrSinkEvents[E]) => void;
 
 /** Typed listeners: a misspelt event or a listener of the wrong shape does not compile (test/sink-events.typecheck.ts). */
 export interface ZarrSink {
