@@ -113,6 +113,10 @@ memstore device bytes = $memstore_bytes
 rgw frontends = beast endpoint=127.0.0.1:$rgw_port
 rgw dns name = 127.0.0.1
 rgw data = $dir/rgw
+# Deleted objects' tails wait for RGW's garbage collector (2 h by default) and memstore holds them in RAM until
+# then: collect them within seconds so repeated writes and deletes stay within memstore device bytes.
+rgw gc obj min wait = 5
+rgw gc processor period = 5
 EOF
 
   # Keys: the monitor's, the admin's (for ceph / radosgw-admin) and the gateway's, all in one keyring.
