@@ -21,6 +21,10 @@ mon_port=${CEPH_MON_PORT:-13300}
 memstore_bytes=${CEPH_MEMSTORE_BYTES:-2147483648}
 conf=$dir/ceph.conf
 
+for value in "$rgw_port" "$mon_port" "$memstore_bytes"; do
+  [[ $value =~ ^[1-9][0-9]*$ ]] || { echo "ceph-rgw: CEPH_RGW_PORT, CEPH_MON_PORT, CEPH_MEMSTORE_BYTES must be positive integers, got '$value'" >&2; exit 2; }
+done
+
 log() { echo "ceph-rgw: $*" >&2; }
 fail() { log "$*"; exit 1; }
 trap 'log "failed at line $LINENO: $BASH_COMMAND"' ERR
@@ -63,7 +67,16 @@ start() {
     command -v "$bin" >/dev/null || fail "$bin not found: apt-get install -y --no-install-recommends ceph-mon ceph-osd radosgw"
   done
   [[ -e $dir ]] && fail "$dir exists: run '$0 stop $dir' first"
+  local port
+  for port in "$mon_port" "$rgw_port"; do
+    # bash's /dev/tcp: a connection that succeeds means something already listens there.
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      fail "127.0.0.1:$port is in use (set CEPH_MON_PORT / CEPH_RGW_PORT)"
+    fi
+  done
   mkdir -p "$dir"/{mon.a,osd.0,run,log}
+  # From here a failure stops what was started and removes $dir, so a failed start leaves nothing running.
+  trap 'log "failed at line $LINENO: $BASH_COMMAND"; tail -n 5 "$dir"/log/* >&2 || true; stop' ERR
   local fsid keyring=$dir/keyring
   fsid=$(cat /proc/sys/kernel/random/uuid)
 
