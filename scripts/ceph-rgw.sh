@@ -26,8 +26,29 @@ for value in "$rgw_port" "$mon_port" "$memstore_bytes"; do
 done
 
 log() { echo "ceph-rgw: $*" >&2; }
-fail() { log "$*"; exit 1; }
-trap 'log "failed at line $LINENO: $BASH_COMMAND"' ERR
+# Set once start has made $dir: from then on a failure stops what was started and removes $dir, so a failed
+# start leaves nothing running.
+cleanup_on_failure=0
+fail() {
+  log "$*"
+  if ((cleanup_on_failure)); then
+    cleanup_on_failure=0
+    tail -n 5 "$dir"/log/* >&2 || true
+    stop
+  fi
+  exit 1
+}
+trap 'fail "failed at line $LINENO: $BASH_COMMAND"' ERR
+
+# True when an HTTP server answers on 127.0.0.1:$1 (bash's /dev/tcp: a minimal Debian has no curl).
+http_up() {
+  local status
+  exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1
+  printf 'GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
+  read -r -t 5 status <&3 || true
+  exec 3<&-
+  [[ $status == HTTP/* ]]
+}
 
 # Polls `$@` once a second until it succeeds or `seconds` pass; then shows the daemon's log and fails.
 wait_for() {
@@ -75,8 +96,7 @@ start() {
     fi
   done
   mkdir -p "$dir"/{mon.a,osd.0,run,log}
-  # From here a failure stops what was started and removes $dir, so a failed start leaves nothing running.
-  trap 'log "failed at line $LINENO: $BASH_COMMAND"; tail -n 5 "$dir"/log/* >&2 || true; stop' ERR
+  cleanup_on_failure=1
   local fsid keyring=$dir/keyring
   fsid=$(cat /proc/sys/kernel/random/uuid)
 
@@ -160,7 +180,7 @@ EOF
 
   mkdir -p "$dir/rgw"
   radosgw -c "$conf" -n client.rgw.gw >>"$dir/log/rgw.stdout" 2>&1
-  wait_for "radosgw" 120 "$dir/log/client.rgw.gw.log" curl -sf "http://127.0.0.1:$rgw_port/"
+  wait_for "radosgw" 120 "$dir/log/client.rgw.gw.log" http_up "$rgw_port"
   local t_rgw=$SECONDS
 
   local user_json access_key secret_key
