@@ -172,7 +172,7 @@ async function main(): Promise<void> {
       return {
         label,
         vsBaseline: median(ours.map((s, i) => rate(s) / rate(samples.get('baseline')![i]!))),
-        vsZarrita: median(ours.map((s, i) => rate(s) / rate(samples.get(`zarrita.js v${v}`)![i]!))),
+        vsZarrita: samples.has(`zarrita.js v${v}`) ? median(ours.map((s, i) => rate(s) / rate(samples.get(`zarrita.js v${v}`)![i]!))) : undefined,
         // The page-cache baseline on these VMs is bimodal (fast, or 4-10x slower when its memory must come back
         // from the host): its best run says what the disk path can do at all.
         vsBestBaseline: median(ours.map(rate)) / Math.max(...samples.get('baseline')!.map(rate)),
@@ -217,7 +217,7 @@ async function main(): Promise<void> {
   }
   for (const r of ratios) {
     console.log(
-      `${r.label}: ${r.vsBaseline.toFixed(2)}x the disk baseline, ${r.vsZarrita.toFixed(2)}x zarrita.js (per-round ratios, median); ` +
+      `${r.label}: ${r.vsBaseline.toFixed(2)}x the disk baseline${r.vsZarrita === undefined ? "" : `, ${r.vsZarrita.toFixed(2)}x zarrita.js`} (per-round ratios, median); ` +
         `${r.vsBestBaseline.toFixed(2)}x the baseline's best run` +
         (r.vsReference === undefined ? '' : `; takes ${r.vsReference.toFixed(2)}x the time of ${w.reference} (per round, median)`) +
         (r.vsTransfer === undefined ? '' : `; with frameOwnership 'copy' it takes ${r.vsTransfer.toFixed(2)}x the time (per round, median)`) +
