@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define CHECK(env, call)                                                  \
   do {                                                                    \
@@ -127,6 +128,34 @@ static int check_lengths(napi_env env, const typed_t *src, const typed_t *sums, 
 }
 
 /*
+ * A tile of a frame copied into a segment buffer as a full tile (chunking/tiles.ts copyTile, compiled): rows of
+ * `copy_bytes` from the frame (rows `src_row` apart, planes `src_plane` apart), each padded with zeros to
+ * `tile_row` bytes, missing rows and planes zeroed, so that reused buffers never leak stale pixels.
+ */
+typedef struct {
+  size_t src_start, src_row, src_plane;
+  size_t region_planes, region_rows, copy_bytes;
+  size_t dest_offset, tile_row, tile_rows, tile_planes;
+} tile_copy_t;
+
+static void copy_tile(const uint8_t *src, uint8_t *dest, const tile_copy_t *c) {
+  size_t plane_bytes = c->tile_rows * c->tile_row;
+  for (size_t p = 0; p < c->tile_planes; p++) {
+    uint8_t *d = dest + c->dest_offset + p * plane_bytes;
+    if (p >= c->region_planes) {
+      memset(d, 0, plane_bytes);
+      continue;
+    }
+    const uint8_t *s = src + c->src_start + p * c->src_plane;
+    for (size_t r = 0; r < c->region_rows; r++, s += c->src_row, d += c->tile_row) {
+      memcpy(d, s, c->copy_bytes);
+      if (c->copy_bytes < c->tile_row) memset(d + c->copy_bytes, 0, c->tile_row - c->copy_bytes);
+    }
+    if (c->region_rows < c->tile_rows) memset(d, 0, (c->tile_rows - c->region_rows) * c->tile_row);
+  }
+}
+
+/*
  * The kernels run off the main thread, on libuv's pool: the caller's typed arrays are read and written in place
  * (references keep them alive until the work completes), so a frame is reduced while the main thread goes on
  * moving tiles, with no copy. The caller must leave the arrays alone until the returned promise settles.
@@ -136,15 +165,20 @@ typedef struct {
   napi_deferred deferred;
   napi_ref refs[3];
   int nrefs;
-  int pair; /* 0: sum2x2, 1: meanPair */
+  int pair; /* 0: sum2x2, 1: meanPair, 2: copyTile */
   napi_typedarray_type type;
   void *src, *sums, *out;
   size_t w, h, p;
+  tile_copy_t copy;
 } job_t;
 
 static void run_job(napi_env env, void *data) {
   job_t *j = data;
   (void)env;
+  if (j->pair == 2) {
+    copy_tile(j->src, j->out, &j->copy);
+    return;
+  }
   if (!j->pair) {
     switch (j->type) {
       case napi_uint8_array: sum_u8(j->src, j->w, j->h, j->p, j->sums); break;
@@ -171,7 +205,7 @@ static void finish_job(napi_env env, napi_status status, void *data) {
     napi_resolve_deferred(env, j->deferred, result);
   } else {
     napi_value message;
-    napi_create_string_utf8(env, "pixels addon: reduction was cancelled", NAPI_AUTO_LENGTH, &message);
+    napi_create_string_utf8(env, "pixels addon: the job was cancelled", NAPI_AUTO_LENGTH, &message);
     napi_create_error(env, NULL, message, &result);
     napi_reject_deferred(env, j->deferred, result);
   }
@@ -188,12 +222,12 @@ static napi_value queue_job(napi_env env, job_t *j, napi_value *arrays, int coun
   }
   if (napi_create_promise(env, &j->deferred, &promise) != napi_ok) goto fail;
   j->work = NULL;
-  if (napi_create_string_utf8(env, "zarr-stream:reduce", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+  if (napi_create_string_utf8(env, "zarr-stream:pixels", NAPI_AUTO_LENGTH, &name) != napi_ok ||
       napi_create_async_work(env, NULL, name, run_job, finish_job, j, &j->work) != napi_ok ||
       napi_queue_async_work(env, j->work) != napi_ok) {
     napi_value err, msg;
     if (j->work) napi_delete_async_work(env, j->work);
-    napi_create_string_utf8(env, "pixels addon: could not queue the reduction", NAPI_AUTO_LENGTH, &msg);
+    napi_create_string_utf8(env, "pixels addon: could not queue the job", NAPI_AUTO_LENGTH, &msg);
     napi_create_error(env, NULL, msg, &err);
     napi_reject_deferred(env, j->deferred, err);
     for (int i = 0; i < j->nrefs; i++) napi_delete_reference(env, j->refs[i]);
@@ -204,7 +238,7 @@ static napi_value queue_job(napi_env env, job_t *j, napi_value *arrays, int coun
 fail:
   for (int i = 0; i < j->nrefs; i++) napi_delete_reference(env, j->refs[i]);
   free(j);
-  napi_throw_error(env, NULL, "pixels addon: N-API call failed while queueing a reduction");
+  napi_throw_error(env, NULL, "pixels addon: N-API call failed while queueing a job");
   return NULL;
 }
 
@@ -261,8 +295,62 @@ static napi_value MeanPairAsync(napi_env env, napi_callback_info info) {
   return queue_job(env, j, arrays, 3);
 }
 
+/*
+ * copyTileAsync(src, dest, geometry) -> Promise<void>. geometry: Float64Array [srcStart, srcRowBytes, srcPlaneBytes,
+ * regionPlanes, regionRows, copyBytes, destOffset, tileRowBytes, tileRows, tilePlanes]; both ranges are checked.
+ */
+static napi_value CopyTileAsync(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  typed_t src, dest, geometry;
+  const double *g;
+  tile_copy_t c;
+  job_t *j;
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 3) {
+    napi_throw_type_error(env, NULL, "copyTileAsync(src, dest, geometry) needs 3 arguments");
+    return NULL;
+  }
+  if (!get_typed(env, argv[0], "src", &src) || !get_typed(env, argv[1], "dest", &dest) ||
+      !get_typed(env, argv[2], "geometry", &geometry))
+    return NULL;
+  if (src.type != napi_uint8_array || dest.type != napi_uint8_array || geometry.type != napi_float64_array ||
+      geometry.length < 10) {
+    napi_throw_type_error(env, NULL, "copyTileAsync: src and dest must be Uint8Arrays, geometry a Float64Array of 10");
+    return NULL;
+  }
+  g = geometry.data;
+  for (int i = 0; i < 10; i++) {
+    if (!(g[i] >= 0 && g[i] <= 9007199254740991.0) || g[i] != (double)(size_t)g[i]) {
+      napi_throw_range_error(env, NULL, "copyTileAsync: geometry must hold non-negative integers");
+      return NULL;
+    }
+  }
+  c = (tile_copy_t){.src_start = (size_t)g[0], .src_row = (size_t)g[1], .src_plane = (size_t)g[2],
+                    .region_planes = (size_t)g[3], .region_rows = (size_t)g[4], .copy_bytes = (size_t)g[5],
+                    .dest_offset = (size_t)g[6], .tile_row = (size_t)g[7], .tile_rows = (size_t)g[8],
+                    .tile_planes = (size_t)g[9]};
+  if (c.copy_bytes > c.tile_row || c.region_rows > c.tile_rows || c.region_planes > c.tile_planes ||
+      c.dest_offset + c.tile_planes * c.tile_rows * c.tile_row > dest.length ||
+      (c.region_planes > 0 && c.region_rows > 0 &&
+       c.src_start + (c.region_planes - 1) * c.src_plane + (c.region_rows - 1) * c.src_row + c.copy_bytes > src.length)) {
+    napi_throw_range_error(env, NULL, "copyTileAsync: the tile lies outside src or dest");
+    return NULL;
+  }
+  j = calloc(1, sizeof *j);
+  if (!j) {
+    napi_throw_error(env, NULL, "pixels addon: out of memory");
+    return NULL;
+  }
+  *j = (job_t){.pair = 2, .src = src.data, .out = dest.data, .copy = c};
+  napi_value arrays[2] = {argv[0], argv[1]};
+  return queue_job(env, j, arrays, 2);
+}
+
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_value fn;
+  if (napi_create_function(env, "copyTileAsync", NAPI_AUTO_LENGTH, CopyTileAsync, NULL, &fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "copyTileAsync", fn) != napi_ok) return NULL;
   if (napi_create_function(env, "sum2x2Async", NAPI_AUTO_LENGTH, Sum2x2Async, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "sum2x2Async", fn) != napi_ok) return NULL;
   if (napi_create_function(env, "meanPairAsync", NAPI_AUTO_LENGTH, MeanPairAsync, NULL, &fn) != napi_ok) return NULL;
