@@ -122,9 +122,12 @@ export class BloscCompressor extends Transform {
     this.streaming = this.settings && options.layouts && options.streamBlocks !== false ? streamingLevels(this.settings, options.layouts, options.engine, workers) : [];
     this.blockPlans = this.streaming.map((level) => level?.plan);
     if (this.settings) {
-      // Segment outputs are small and many are in flight towards the store: keep them all for reuse.
+      // Segment outputs are small and many are in flight towards the store: keep them all for reuse. The sink queues
+      // up to a frame's tiles of messages (its highWaterMark) besides its 8 writes, each holding an output: a pool
+      // that keeps fewer makes fresh buffers and drops them all along (W5, 64 tiles a frame: 1/3 of its CPU).
       const streams = this.blockPlans.some(Boolean);
-      this.pool = new CompressPool({ workers, engine: options.engine, maxIdleBuffers: streams ? 16 + 4 * (workers ?? availableParallelism()) : undefined });
+      const queued = (options.layouts?.[0]?.tilesPerFrame ?? 0) + 8;
+      this.pool = new CompressPool({ workers, engine: options.engine, maxIdleBuffers: streams ? Math.max(16, queued) + 4 * (workers ?? availableParallelism()) : undefined });
       this.engineName = this.pool.engineName;
     }
     this.workers = this.pool?.size ?? 0;
