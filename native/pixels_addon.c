@@ -169,14 +169,17 @@ typedef struct {
   napi_typedarray_type type;
   void *src, *sums, *out;
   size_t w, h, p;
-  tile_copy_t copy;
+  /* copyTiles: n copies, src[i] -> dest[i] (one allocation, freed with the job). */
+  size_t ncopies;
+  tile_copy_t *copies;
+  uint8_t **srcs, **dests;
 } job_t;
 
 static void run_job(napi_env env, void *data) {
   job_t *j = data;
   (void)env;
   if (j->pair == 2) {
-    copy_tile(j->src, j->out, &j->copy);
+    for (size_t i = 0; i < j->ncopies; i++) copy_tile(j->srcs[i], j->dests[i], &j->copies[i]);
     return;
   }
   if (!j->pair) {
@@ -210,6 +213,7 @@ static void finish_job(napi_env env, napi_status status, void *data) {
     napi_reject_deferred(env, j->deferred, result);
   }
   napi_delete_async_work(env, j->work);
+  free(j->copies);
   free(j);
 }
 
@@ -231,12 +235,14 @@ static napi_value queue_job(napi_env env, job_t *j, napi_value *arrays, int coun
     napi_create_error(env, NULL, msg, &err);
     napi_reject_deferred(env, j->deferred, err);
     for (int i = 0; i < j->nrefs; i++) napi_delete_reference(env, j->refs[i]);
+    free(j->copies);
     free(j);
     return promise;
   }
   return promise;
 fail:
   for (int i = 0; i < j->nrefs; i++) napi_delete_reference(env, j->refs[i]);
+  free(j->copies);
   free(j);
   napi_throw_error(env, NULL, "pixels addon: N-API call failed while queueing a job");
   return NULL;
@@ -295,62 +301,99 @@ static napi_value MeanPairAsync(napi_env env, napi_callback_info info) {
   return queue_job(env, j, arrays, 3);
 }
 
+/* A Uint8Array's bytes, or 0 with a TypeError thrown. */
+static int get_bytes(napi_env env, napi_value v, uint8_t **data, size_t *length) {
+  typed_t t;
+  if (!get_typed(env, v, "copyTilesAsync: srcs and dests", &t)) return 0;
+  if (t.type != napi_uint8_array) {
+    napi_throw_type_error(env, NULL, "copyTilesAsync: srcs and dests must hold Uint8Arrays");
+    return 0;
+  }
+  *data = t.data;
+  *length = t.length;
+  return 1;
+}
+
 /*
- * copyTileAsync(src, dest, geometry) -> Promise<void>. geometry: Float64Array [srcStart, srcRowBytes, srcPlaneBytes,
- * regionPlanes, regionRows, copyBytes, destOffset, tileRowBytes, tileRows, tilePlanes]; both ranges are checked.
+ * copyTilesAsync(srcs, dests, geometry) -> Promise<void>: tile i of frame srcs[i] into dests[i], all in one job on
+ * libuv's pool (a job per tile costs the main thread a thread wake-up each). geometry: a Float64Array of 10 per
+ * tile [srcStart, srcRowBytes, srcPlaneBytes, regionPlanes, regionRows, copyBytes, destOffset, tileRowBytes,
+ * tileRows, tilePlanes]; every range is checked before anything is copied. The caller leaves the arrays (and the
+ * srcs and dests lists) unchanged until the promise settles.
  */
-static napi_value CopyTileAsync(napi_env env, napi_callback_info info) {
+static napi_value CopyTilesAsync(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
-  typed_t src, dest, geometry;
+  typed_t geometry;
+  uint32_t n = 0, ndest = 0;
+  bool is_array = false, is_dest_array = false;
   const double *g;
-  tile_copy_t c;
   job_t *j;
+  char *block;
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 3) {
-    napi_throw_type_error(env, NULL, "copyTileAsync(src, dest, geometry) needs 3 arguments");
+  if (argc < 3 || napi_is_array(env, argv[0], &is_array) != napi_ok || !is_array ||
+      napi_is_array(env, argv[1], &is_dest_array) != napi_ok || !is_dest_array) {
+    napi_throw_type_error(env, NULL, "copyTilesAsync(srcs, dests, geometry) needs two arrays and a Float64Array");
     return NULL;
   }
-  if (!get_typed(env, argv[0], "src", &src) || !get_typed(env, argv[1], "dest", &dest) ||
-      !get_typed(env, argv[2], "geometry", &geometry))
-    return NULL;
-  if (src.type != napi_uint8_array || dest.type != napi_uint8_array || geometry.type != napi_float64_array ||
-      geometry.length < 10) {
-    napi_throw_type_error(env, NULL, "copyTileAsync: src and dest must be Uint8Arrays, geometry a Float64Array of 10");
-    return NULL;
-  }
-  g = geometry.data;
-  for (int i = 0; i < 10; i++) {
-    if (!(g[i] >= 0 && g[i] <= 9007199254740991.0) || g[i] != (double)(size_t)g[i]) {
-      napi_throw_range_error(env, NULL, "copyTileAsync: geometry must hold non-negative integers");
-      return NULL;
-    }
-  }
-  c = (tile_copy_t){.src_start = (size_t)g[0], .src_row = (size_t)g[1], .src_plane = (size_t)g[2],
-                    .region_planes = (size_t)g[3], .region_rows = (size_t)g[4], .copy_bytes = (size_t)g[5],
-                    .dest_offset = (size_t)g[6], .tile_row = (size_t)g[7], .tile_rows = (size_t)g[8],
-                    .tile_planes = (size_t)g[9]};
-  if (c.copy_bytes > c.tile_row || c.region_rows > c.tile_rows || c.region_planes > c.tile_planes ||
-      c.dest_offset + c.tile_planes * c.tile_rows * c.tile_row > dest.length ||
-      (c.region_planes > 0 && c.region_rows > 0 &&
-       c.src_start + (c.region_planes - 1) * c.src_plane + (c.region_rows - 1) * c.src_row + c.copy_bytes > src.length)) {
-    napi_throw_range_error(env, NULL, "copyTileAsync: the tile lies outside src or dest");
+  CHECK(env, napi_get_array_length(env, argv[0], &n));
+  CHECK(env, napi_get_array_length(env, argv[1], &ndest));
+  if (!get_typed(env, argv[2], "geometry", &geometry)) return NULL;
+  if (n == 0 || ndest != n || geometry.type != napi_float64_array || geometry.length < 10 * (size_t)n) {
+    napi_throw_type_error(env, NULL, "copyTilesAsync: as many srcs as dests (at least one), and 10 geometry values per tile");
     return NULL;
   }
   j = calloc(1, sizeof *j);
-  if (!j) {
+  block = malloc(n * (sizeof(tile_copy_t) + 2 * sizeof(uint8_t *)));
+  if (!j || !block) {
+    free(j);
+    free(block);
     napi_throw_error(env, NULL, "pixels addon: out of memory");
     return NULL;
   }
-  *j = (job_t){.pair = 2, .src = src.data, .out = dest.data, .copy = c};
-  napi_value arrays[2] = {argv[0], argv[1]};
-  return queue_job(env, j, arrays, 2);
+  j->pair = 2;
+  j->ncopies = n;
+  j->copies = (tile_copy_t *)block;
+  j->srcs = (uint8_t **)(block + n * sizeof(tile_copy_t));
+  j->dests = j->srcs + n;
+  g = geometry.data;
+  for (uint32_t i = 0; i < n; i++, g += 10) {
+    napi_value src_v, dest_v;
+    size_t src_len, dest_len;
+    tile_copy_t *c = &j->copies[i];
+    if (napi_get_element(env, argv[0], i, &src_v) != napi_ok || napi_get_element(env, argv[1], i, &dest_v) != napi_ok ||
+        !get_bytes(env, src_v, &j->srcs[i], &src_len) || !get_bytes(env, dest_v, &j->dests[i], &dest_len))
+      goto refuse;
+    for (int k = 0; k < 10; k++) {
+      if (!(g[k] >= 0 && g[k] <= 9007199254740991.0) || g[k] != (double)(size_t)g[k]) {
+        napi_throw_range_error(env, NULL, "copyTilesAsync: geometry must hold non-negative integers");
+        goto refuse;
+      }
+    }
+    *c = (tile_copy_t){.src_start = (size_t)g[0], .src_row = (size_t)g[1], .src_plane = (size_t)g[2],
+                       .region_planes = (size_t)g[3], .region_rows = (size_t)g[4], .copy_bytes = (size_t)g[5],
+                       .dest_offset = (size_t)g[6], .tile_row = (size_t)g[7], .tile_rows = (size_t)g[8],
+                       .tile_planes = (size_t)g[9]};
+    if (c->copy_bytes > c->tile_row || c->region_rows > c->tile_rows || c->region_planes > c->tile_planes ||
+        c->dest_offset + c->tile_planes * c->tile_rows * c->tile_row > dest_len ||
+        (c->region_planes > 0 && c->region_rows > 0 &&
+         c->src_start + (c->region_planes - 1) * c->src_plane + (c->region_rows - 1) * c->src_row + c->copy_bytes > src_len)) {
+      napi_throw_range_error(env, NULL, "copyTilesAsync: a tile lies outside its src or dest");
+      goto refuse;
+    }
+  }
+  /* References to the two arrays keep every src and dest alive until the job completes. */
+  return queue_job(env, j, argv, 2);
+refuse:
+  free(j->copies);
+  free(j);
+  return NULL;
 }
 
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_value fn;
-  if (napi_create_function(env, "copyTileAsync", NAPI_AUTO_LENGTH, CopyTileAsync, NULL, &fn) != napi_ok) return NULL;
-  if (napi_set_named_property(env, exports, "copyTileAsync", fn) != napi_ok) return NULL;
+  if (napi_create_function(env, "copyTilesAsync", NAPI_AUTO_LENGTH, CopyTilesAsync, NULL, &fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "copyTilesAsync", fn) != napi_ok) return NULL;
   if (napi_create_function(env, "sum2x2Async", NAPI_AUTO_LENGTH, Sum2x2Async, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "sum2x2Async", fn) != napi_ok) return NULL;
   if (napi_create_function(env, "meanPairAsync", NAPI_AUTO_LENGTH, MeanPairAsync, NULL, &fn) != napi_ok) return NULL;

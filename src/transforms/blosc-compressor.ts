@@ -14,7 +14,7 @@
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import type { ArrayLayout } from '../chunking/layout.js';
-import { copyTileOffThread } from './tile-copies.js';
+import { TileCopies } from './tile-copies.js';
 import { BloscChunkAssembler, planBlocks, segmentRoom, type BlockPlan } from '../codecs/blosc-blocks.js';
 import { nativeBlocksize } from '../codecs/blosc-native.js';
 import { CompressPool, type CompressResult } from '../codecs/compress-pool.js';
@@ -111,6 +111,7 @@ export class BloscCompressor extends Transform {
   private inFlight = 0;
   /** Tile copies into segments running off the main thread: the stream ends only once they have landed. */
   private copies = 0;
+  private readonly tileCopies = new TileCopies();
   private waiting: TransformCallback | undefined;
   private flushed: (() => void) | undefined;
   private failed = false;
@@ -239,7 +240,7 @@ export class BloscCompressor extends Transform {
       const { frame, layout, region } = part.region;
       const ready = this.segmentOf(chunk, level);
       const fill = 'buffer' in ready ? ready : await ready;
-      const copying = copyTileOffThread(frame, layout, region, fill.buffer, chunk.filled - chunk.segmentStart);
+      const copying = this.tileCopies.copy(frame, layout, region, fill.buffer, chunk.filled - chunk.segmentStart);
       if (copying) {
         const released = release;
         release = undefined;
