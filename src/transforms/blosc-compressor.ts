@@ -254,7 +254,7 @@ export class BloscCompressor extends Transform {
           (error: Error) => {
             released?.();
             this.failed = true;
-            this.destroy(new Error(`copying a tile of frame into chunk ${chunk.coords.join('/')} of level ${chunk.level}: ${error.message}`));
+            this.destroy(new Error(`copying a tile into chunk ${chunk.coords.join('/')} of level ${chunk.level}: ${error.message}`));
           },
         );
       }
