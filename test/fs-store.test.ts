@@ -1,12 +1,13 @@
 /** FileSystemStore: atomic values, keys kept inside the root, no temporary files left by failures. */
 import test from 'ava';
-import { chmod, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { FileSystemStore } from '../src/stores/fs-store.js';
+import { FileSystemStore, type FileOps } from '../src/stores/fs-store.js';
 import { MemoryStore } from '../src/stores/memory-store.js';
 import { bufferingWriter } from '../src/stores/store.js';
 import { DirSyncer } from '../src/stores/fs-durable.js';
-import { tempDir } from './helpers/frames.js';
+import { firstDifference, randomBytes, tempDir } from './helpers/frames.js';
+import { FaultyFs } from './helpers/faults.js';
 
 test('set, get and a streamed writer that pads with zeros', async (t) => {
   const store = new FileSystemStore(await tempDir());
@@ -102,4 +103,42 @@ test('DirSyncer: requests made before a directory fsync starts share it; later o
   t.is(syncer.sync(dir), second);
   await Promise.all([first, second]);
   await t.throwsAsync(syncer.sync(path.join(dir, 'missing')), { code: 'ENOENT' });
+});
+
+test('durable writers: early flushes run one at a time across the store (fdatasync holds a libuv thread); data intact', async (t) => {
+  const root = path.join(await tempDir(), 'early.zarr');
+  const faulty = new FaultyFs(root, undefined, (op) => (op.op === 'datasync' ? 30 : 0));
+  let running = 0;
+  let most = 0;
+  let flushed = 0;
+  const fs: FileOps = {
+    rename: (from, to) => faulty.rename(from, to),
+    unlink: (file) => faulty.unlink(file),
+    mkdir: (dir, options) => faulty.mkdir(dir, options),
+    async open(file, flags) {
+      const fh = await faulty.open(file, flags);
+      const datasync = async (): Promise<void> => {
+        most = Math.max(most, ++running);
+        try {
+          await fh.datasync();
+        } finally {
+          running--;
+          flushed++;
+        }
+      };
+      return { ...fh, datasync };
+    },
+  };
+  const store = new FileSystemStore(root, { fs });
+  // Past 8 MiB, each writer would start an early flush at once.
+  const value = randomBytes(9 * 2 ** 20);
+  const writers = ['a', 'b', 'c'].map((key) => store.createWriter(key));
+  await Promise.all(writers.map((writer) => writer.append(value)));
+  // An early flush starts once its write has landed, after the append resolved: wait for it (1 s at most).
+  for (let i = 0; i < 200 && (flushed === 0 || running > 0); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  t.true(flushed > 0, 'an early flush ran');
+  t.is(most, 1, 'one early flush at a time');
+  await Promise.all(writers.map((writer) => writer.commit()));
+  for (const key of ['a', 'b', 'c']) t.is(firstDifference((await store.get(key))!, value), -1, key);
+  await rm(path.dirname(root), { recursive: true, force: true });
 });

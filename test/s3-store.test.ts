@@ -1,7 +1,8 @@
 /**
- * S3Store against an S3 server on 127.0.0.1 (fauxqs, started here): the same write to S3 and to a directory gives
- * the same objects byte for byte, zarrita.js reads every pixel back over HTTP, chunks over 5 MiB go up in parts,
- * failures leave nothing half-written, a vanished server fails the stream (no hang), credentials never show.
+ * S3Store against S3 servers on 127.0.0.1 (fauxqs, and s3rver for the round trips, both started here): the same
+ * write to S3 and to a directory gives the same objects byte for byte, zarrita.js reads every pixel back over HTTP,
+ * chunks over 5 MiB go up in parts, failures leave nothing half-written, a vanished server fails the stream (no
+ * hang), credentials never show; and what s3rver does with the SDK's default checksums and with aborted uploads.
  */
 import test from 'ava';
 import { execFile } from 'node:child_process';
@@ -10,7 +11,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { Readable } from 'node:stream';
+import { GetObjectCommand, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import * as zarr from 'zarrita';
 import { sinkOf, zarrTransforms } from '../src/zarr-transforms.js';
 import { S3Store } from '../src/stores/s3-store.js';
@@ -21,14 +23,18 @@ import { checkClearable, treeOfKeys } from '../src/stores/s3-clear.js';
 import type { ZarrStreamOptions } from '../src/options.js';
 import { firstDifference, makeFrames, randomBytes, source, tempDir } from './helpers/frames.js';
 import { readWithZarrita } from './helpers/readers.js';
-import { deleteBucket, FAKE_KEY_ID, FAKE_SECRET, relay, startS3, throttlingProxy, type TestS3 } from './helpers/s3-server.js';
+import { isMetadata } from './helpers/store-check.js';
+import { deleteBucket, FAKE_KEY_ID, FAKE_SECRET, relay, S3_SERVERS, startS3, throttlingProxy, type S3ServerName, type TestS3 } from './helpers/s3-server.js';
 
+/** fauxqs, the main target; the round trips run against every server in `servers`. */
 let s3: TestS3;
+const servers = new Map<S3ServerName, TestS3>();
 test.before(async () => {
-  s3 = await startS3();
+  for (const name of S3_SERVERS) servers.set(name, await startS3(name));
+  s3 = servers.get('fauxqs')!;
 });
 test.after.always(async () => {
-  await s3?.stop();
+  for (const server of servers.values()) await server.stop();
 });
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
@@ -41,6 +47,17 @@ async function localFiles(root: string, dir = ''): Promise<Map<string, Uint8Arra
     else if (!entry.name.startsWith('.zarr-stream')) out.set(key, await readFile(path.join(root, key)));
   }
   return out;
+}
+
+/** A shard's chunks by index slot (undefined where absent), as its index at the end places them. */
+function chunksOfShard(shard: Uint8Array, slots: number): Array<Uint8Array | undefined> {
+  const view = new DataView(shard.buffer, shard.byteOffset, shard.byteLength);
+  const index = shard.byteLength - (16 * slots + 4);
+  return Array.from({ length: slots }, (_, slot) => {
+    const offset = view.getBigUint64(index + 16 * slot, true);
+    const nbytes = view.getBigUint64(index + 16 * slot + 8, true);
+    return offset === 2n ** 64n - 1n ? undefined : new Uint8Array(shard.buffer, shard.byteOffset + Number(offset), Number(nbytes));
+  });
 }
 
 function containsText(bytes: Uint8Array, text: string): boolean {
@@ -99,10 +116,13 @@ const CASES: Array<{ label: string; options: Partial<ZarrStreamOptions> }> = [
   { label: 'v3 zstd multiscale', options: { zarrVersion: 3, compression: { codec: 'zstd', clevel: 3 }, multiscale: true } },
   { label: 'v3 raw multiscale', options: { zarrVersion: 3, multiscale: true } },
   { label: 'v2 raw', options: { zarrVersion: 2 } },
+  // Shards of 2 x 2 x 2 chunks over 2 planes of a 2 x 3 chunk grid, 7 frames: ragged shards, a partial last shard row.
+  { label: 'v3 lz4 sharded', options: { zarrVersion: 3, compression: { codec: 'lz4' }, shardChunks: [2, 1, 2, 2] } },
 ];
 
-for (const { label, options } of CASES) {
-  test(`${label}: the S3 objects equal the directory's files key for key, and zarrita reads every pixel over HTTP`, async (t) => {
+for (const server of S3_SERVERS) for (const { label, options } of CASES) {
+  test(`${server}, ${label}: the S3 objects equal the directory's files key for key, and zarrita reads every pixel over HTTP`, async (t) => {
+    const s3 = servers.get(server)!;
     const bucket = await s3.newBucket();
     const dir = await tempDir();
     const set = makeFrames(7, 70, 45, 2, 'uint16');
@@ -112,7 +132,12 @@ for (const { label, options } of CASES) {
     const remote = await s3.objects(bucket, 'run.zarr');
     const local = await localFiles(path.join(dir, 'run.zarr'));
     t.deepEqual([...remote.keys()].sort(), [...local.keys()].sort());
-    for (const [key, bytes] of local) t.is(firstDifference(remote.get(key)!, bytes), -1, key);
+    // A shard holds its chunks in the order they completed, which two writes need not share: its chunks compare.
+    const slots = options.shardChunks?.reduce((a, b) => a * b);
+    for (const [key, bytes] of local) {
+      if (slots && !isMetadata(key)) t.deepEqual(chunksOfShard(remote.get(key)!, slots), chunksOfShard(bytes, slots), key);
+      else t.is(firstDifference(remote.get(key)!, bytes), -1, key);
+    }
     for (const bytes of remote.values()) t.false(containsText(bytes, FAKE_SECRET) || containsText(bytes, FAKE_KEY_ID));
     const http = new zarr.FetchStore(`${s3.endpoint}/${bucket}/run.zarr`);
     const levels = options.multiscale ? 3 : 1;
@@ -127,7 +152,8 @@ for (const { label, options } of CASES) {
   });
 }
 
-test('chunks over 5 MiB go up as several parts (streamed Blosc headers patched into the held first part), without aws-chunked checksums', async (t) => {
+for (const server of S3_SERVERS) test(`${server}: chunks over 5 MiB go up as several parts (streamed Blosc headers patched into the held first part), without aws-chunked checksums`, async (t) => {
+  const s3 = servers.get(server)!;
   const bucket = await s3.newBucket();
   // Random pixels do not compress: each chunk (3 frames of 2 MiB) stays over 5 MiB compressed.
   const frames = Array.from({ length: 4 }, (_, i) => new Uint16Array(randomBytes(2 * 2 ** 20, i + 1).buffer));
@@ -145,6 +171,49 @@ test('chunks over 5 MiB go up as several parts (streamed Blosc headers patched i
     t.deepEqual(recorder.checksummed, [], prefix);
     const back = await readWithZarrita(new zarr.FetchStore(`${s3.endpoint}/${bucket}/${prefix}`) as zarr.Readable);
     t.is(firstDifference(back.bytes, expected), -1, prefix);
+    recorder.client.destroy();
+  }
+  await deleteBucket(s3, bucket);
+});
+
+test('s3rver and checksums: the SDK default stores a streamed body with its aws-chunked framing; S3Store reads back exact either way; it cannot abort an upload', async (t) => {
+  const s3 = servers.get('s3rver')!;
+  const bucket = await s3.newBucket();
+  const value = randomBytes(1000, 3);
+  // What an SDK user gets with the default (WHEN_SUPPORTED) and a stream body: a CRC trailer in aws-chunked
+  // encoding, which s3rver stores as the object, framing and all. Why custom endpoints default to WHEN_REQUIRED.
+  for (const requestChecksumCalculation of ['WHEN_SUPPORTED', 'WHEN_REQUIRED'] as const) {
+    const client = new S3Client({ ...clientConfig(resolveS3Options({ endpoint: s3.endpoint })), requestChecksumCalculation });
+    const Key = `sdk/${requestChecksumCalculation}`;
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key, Body: Readable.from([Buffer.from(value)]), ContentLength: value.byteLength }));
+    const back = await (await client.send(new GetObjectCommand({ Bucket: bucket, Key }))).Body!.transformToByteArray();
+    if (requestChecksumCalculation === 'WHEN_SUPPORTED') {
+      t.not(back.byteLength, value.byteLength, 'stored with its framing');
+      t.is(new TextDecoder().decode(back.subarray(0, 5)), `${value.byteLength.toString(16)}\r\n`, 'the first aws-chunked chunk header');
+      t.true(containsText(back, 'x-amz-checksum-crc32'), 'and the trailer');
+    } else t.is(firstDifference(back, value), -1);
+    client.destroy();
+  }
+  // S3Store sends byte arrays of known length, so even with WHEN_SUPPORTED the SDK puts the checksum in a header,
+  // not in aws-chunked framing: s3rver (which ignores the header) stores the bytes as they are, in one PutObject
+  // or in parts.
+  // Two full parts and a short last one: the first is held (for a header patch), the second starts the upload.
+  const big = randomBytes(2 * MIN_PART_BYTES + 2000, 4);
+  for (const requestChecksumCalculation of ['WHEN_SUPPORTED', 'WHEN_REQUIRED'] as const) {
+    const recorder = recordingClient({ ...clientConfig(resolveS3Options({ endpoint: s3.endpoint })), requestChecksumCalculation });
+    const store = new S3Store(`s3://${bucket}/store-${requestChecksumCalculation}`, { client: recorder.client });
+    await store.set('small', value);
+    const writer = store.createWriter('big');
+    await writer.append(big);
+    await writer.commit();
+    t.is(firstDifference((await store.get('small'))!, value), -1, requestChecksumCalculation);
+    t.is(firstDifference((await store.get('big'))!, big), -1, requestChecksumCalculation);
+    t.is(recorder.checksummed.length > 0, requestChecksumCalculation === 'WHEN_SUPPORTED', 'checksums sent only when asked for');
+    // s3rver 3.7 routes no DELETE ?uploadId: AbortMultipartUpload fails (405), the upload stays pending there.
+    const aborted = store.createWriter('aborted');
+    await aborted.append(big);
+    await t.throwsAsync(aborted.abort(), { message: /AbortMultipartUpload of .*aborted failed \(HTTP 405\): MethodNotAllowed/ });
+    t.is(await store.get('aborted'), undefined, 'nothing under the key');
     recorder.client.destroy();
   }
   await deleteBucket(s3, bucket);

@@ -23,6 +23,8 @@ export interface NativeKernels {
   sum2x2Async(src: SmallPixels, width: number, height: number, planes: number, sums: Int32Array): Promise<void>;
   /** out[o] = (sums[o] + 2x2 block o of `src` + 4) >> 3: the rounded 8-sample mean. */
   meanPairAsync(sums: Int32Array, src: SmallPixels, width: number, height: number, planes: number, out: SmallPixels): Promise<void>;
+  /** Tiles of frames copied into segments as full tiles, padded, in one job (transforms/tile-copies.ts). */
+  copyTilesAsync?(srcs: Uint8Array[], dests: Uint8Array[], geometry: Float64Array): Promise<void>;
 }
 
 // dist/src/downsample/ -> package root; the env variable lets tests and odd layouts point elsewhere ('' = none).

@@ -12,6 +12,16 @@ import { tempName, writeAllAt, type FileHandleOps, type FileOps } from './file-o
 /** A durable writer starts flushing its file every this many appended bytes (see syncEarly). */
 const EARLY_SYNC_BYTES = 8 * 2 ** 20;
 
+/**
+ * Early flushes running at once, shared by a store's writers. An fdatasync holds one of libuv's four threads until
+ * the disk has the data, and the file writes and the compressor's tile copies queue on the same threads: with a
+ * flush per open chunk (16 in W2) they waited behind the disk. Commits' flushes are not limited (they are needed).
+ */
+export class EarlySyncGate {
+  running = 0;
+  constructor(readonly max = 1) {}
+}
+
 export class FileWriter implements StoreWriter {
   private temp: string | undefined;
   private file: string | undefined;
@@ -30,6 +40,8 @@ export class FileWriter implements StoreWriter {
     target: Promise<string>,
     /** fsyncs a directory; given when the store is durable. */
     private readonly syncDir: ((dir: string) => Promise<void>) | undefined,
+    /** Bounds the early flushes of all the store's writers. */
+    private readonly gate = new EarlySyncGate(),
   ) {
     this.handle = target.then((file) => {
       this.file = file;
@@ -45,7 +57,7 @@ export class FileWriter implements StoreWriter {
     const at = this.position;
     this.position += byteLengthOf(data);
     const write = this.track(this.handle.then((fh) => writeAllAt(fh, data, at)));
-    if (this.syncDir && this.position - this.syncedTo >= EARLY_SYNC_BYTES && !this.syncing) this.syncEarly(write);
+    if (this.syncDir && this.position - this.syncedTo >= EARLY_SYNC_BYTES && !this.syncing && this.gate.running < this.gate.max) this.syncEarly(write);
     return write;
   }
 
@@ -58,7 +70,11 @@ export class FileWriter implements StoreWriter {
     this.syncedTo = this.position;
     const sync = after.then(() => this.handle).then((fh) => fh.datasync());
     this.syncing = sync;
-    const settled = (): void => void (this.syncing = undefined);
+    this.gate.running++;
+    const settled = (): void => {
+      this.syncing = undefined;
+      this.gate.running--;
+    };
     sync.then(settled, settled);
     // A failed flush fails the writer (commit waits for every tracked operation).
     this.track(sync).catch(() => undefined);

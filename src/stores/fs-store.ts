@@ -15,7 +15,7 @@ import { acquireLock, LOCK_FILE, releaseLock } from './fs-lock.js';
 import { clearZarrStore } from './fs-clear.js';
 import { assertRealFilesystem, explainMkdirError } from './fs-checks.js';
 import { NODE_FILE_OPS, tempName, writeAllAt, type FileOps } from './file-ops.js';
-import { FileWriter } from './file-writer.js';
+import { EarlySyncGate, FileWriter } from './file-writer.js';
 
 export type { FileHandleOps, FileOps } from './file-ops.js';
 
@@ -35,6 +35,8 @@ export class FileSystemStore implements Store {
   /** Directories known to exist (and, when durable, to be on disk), by path. */
   private readonly dirs = new Map<string, Promise<void>>();
   private readonly syncer = new DirSyncer();
+  /** Early flushes of all this store's writers at once: one (file-writer.ts). */
+  private readonly earlySyncs = new EarlySyncGate();
   private lockFile: string | undefined;
   /** Checked once, before the first mkdir: under /proc that mkdir would never return. */
   private rootChecked: Promise<void> | undefined;
@@ -158,7 +160,7 @@ export class FileSystemStore implements Store {
       await this.ensureDir(path.dirname(target));
       return target;
     });
-    return new FileWriter(this.fs, key, file, this.durable ? (dir) => this.syncer.sync(dir) : undefined);
+    return new FileWriter(this.fs, key, file, this.durable ? (dir) => this.syncer.sync(dir) : undefined, this.earlySyncs);
   }
 
   /** True when the root does not exist or holds nothing but our lock file. */

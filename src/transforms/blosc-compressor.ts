@@ -14,7 +14,7 @@
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import type { ArrayLayout } from '../chunking/layout.js';
-import { copyTile } from '../chunking/tiles.js';
+import { TileCopies } from './tile-copies.js';
 import { BloscChunkAssembler, planBlocks, segmentRoom, type BlockPlan } from '../codecs/blosc-blocks.js';
 import { nativeBlocksize } from '../codecs/blosc-native.js';
 import { CompressPool, type CompressResult } from '../codecs/compress-pool.js';
@@ -61,12 +61,12 @@ interface StreamedChunk {
   coords: readonly number[];
   assembler: BloscChunkAssembler;
   /** The segment being filled, and its start in the chunk's raw bytes. */
-  segment: Uint8Array | undefined;
+  segment: SegmentFill | undefined;
   segmentStart: number;
   /** Raw bytes received (and zero-filled) so far. */
   filled: number;
-  /** Segments sent to the pool, and segments whose blocks have left (in order). */
-  sent: number;
+  /** Segments full (numbered in that order), and segments whose blocks have left (in order). */
+  sealed: number;
   emitted: number;
   /** Compressed segments waiting for their turn, by sequence number. */
   done: Map<number, CompressResult>;
@@ -74,6 +74,16 @@ interface StreamedChunk {
   stored: number;
   /** Set once the chunk's last part arrived: its frame count. */
   frames: number | undefined;
+}
+
+/** A segment buffer being filled: it goes to be compressed once full and once the tile copies into it have landed. */
+interface SegmentFill {
+  buffer: Uint8Array;
+  /** Its place among the chunk's segments, known once it is full. */
+  seq: number;
+  /** Tile copies into it still running off the main thread. */
+  copies: number;
+  full: boolean;
 }
 
 /** Per level: the segment plan, the settings segments are compressed with, and its reused segment buffers. */
@@ -99,6 +109,9 @@ export class BloscCompressor extends Transform {
   private readonly open = new Map<string, StreamedChunk>();
   private readonly maxSegmentsInFlight: number;
   private inFlight = 0;
+  /** Tile copies into segments running off the main thread: the stream ends only once they have landed. */
+  private copies = 0;
+  private readonly tileCopies = new TileCopies();
   private waiting: TransformCallback | undefined;
   private flushed: (() => void) | undefined;
   private failed = false;
@@ -110,9 +123,12 @@ export class BloscCompressor extends Transform {
     this.streaming = this.settings && options.layouts && options.streamBlocks !== false ? streamingLevels(this.settings, options.layouts, options.engine, workers) : [];
     this.blockPlans = this.streaming.map((level) => level?.plan);
     if (this.settings) {
-      // Segment outputs are small and many are in flight towards the store: keep them all for reuse.
+      // Segment outputs are small and many are in flight towards the store: keep them all for reuse. The sink queues
+      // up to a frame's tiles of messages (its highWaterMark) besides its 8 writes, each holding an output: a pool
+      // that keeps fewer makes fresh buffers and drops them all along (W5, 64 tiles a frame: 1/3 of its CPU).
       const streams = this.blockPlans.some(Boolean);
-      this.pool = new CompressPool({ workers, engine: options.engine, maxIdleBuffers: streams ? 16 + 4 * (workers ?? availableParallelism()) : undefined });
+      const queued = (options.layouts?.[0]?.tilesPerFrame ?? 0) + 8;
+      this.pool = new CompressPool({ workers, engine: options.engine, maxIdleBuffers: streams ? Math.max(16, queued) + 4 * (workers ?? availableParallelism()) : undefined });
       this.engineName = this.pool.engineName;
     }
     this.workers = this.pool?.size ?? 0;
@@ -164,7 +180,7 @@ export class BloscCompressor extends Transform {
       }
       this.closePool().then(() => callback(), callback);
     };
-    if (this.inFlight === 0) finish();
+    if (this.inFlight === 0 && this.copies === 0) finish();
     else this.flushed = finish;
   }
 
@@ -206,7 +222,7 @@ export class BloscCompressor extends Transform {
         segment: undefined,
         segmentStart: 0,
         filled: 0,
-        sent: 0,
+        sealed: 0,
         emitted: 0,
         done: new Map(),
         stored: 0,
@@ -215,17 +231,39 @@ export class BloscCompressor extends Transform {
       this.open.set(key, chunk);
     }
     if (part.offset !== chunk.filled) throw new Error(`chunk ${key} (level/t/c/y/x): part at byte ${part.offset}, expected ${chunk.filled}`);
+    // Known before the chunk's last segment can come back compressed (it closes the chunk).
+    if (part.complete) chunk.frames = part.complete.frames;
+    let release = part.release;
     if (part.region) {
-      // A tile named by its region: copied (and padded) straight from the frame, row by row, into the segment.
+      // A tile named by its region: copied (and padded) straight from the frame into the segment, off the main
+      // thread where the addon is built; the part's release (the frame's share) waits for the copy.
       const { frame, layout, region } = part.region;
-      const segment = this.segmentOf(chunk, level);
-      copyTile(frame, layout, region, segment instanceof Uint8Array ? segment : await segment, chunk.filled - chunk.segmentStart);
+      const ready = this.segmentOf(chunk, level);
+      const fill = 'buffer' in ready ? ready : await ready;
+      const copying = this.tileCopies.copy(frame, layout, region, fill.buffer, chunk.filled - chunk.segmentStart);
+      if (copying) {
+        const released = release;
+        release = undefined;
+        fill.copies++;
+        this.copies++;
+        copying.then(
+          () => {
+            released?.();
+            this.copied(chunk, level, fill);
+          },
+          (error: Error) => {
+            released?.();
+            this.failed = true;
+            this.destroy(new Error(`copying a tile into chunk ${chunk.coords.join('/')} of level ${chunk.level}: ${error.message}`));
+          },
+        );
+      }
       this.filledBy(chunk, level, layout.tileBytes);
     }
     for (const piece of part.data instanceof Uint8Array ? [part.data] : part.data) {
       for (let at = 0; at < piece.byteLength; ) {
         const ready = this.segmentOf(chunk, level);
-        const segment = ready instanceof Uint8Array ? ready : await ready;
+        const segment = ('buffer' in ready ? ready : await ready).buffer;
         const into = chunk.filled - chunk.segmentStart;
         const n = Math.min(plan.segmentBytes - into, piece.byteLength - at);
         segment.set(n === piece.byteLength ? piece : piece.subarray(at, at + n), into);
@@ -233,20 +271,21 @@ export class BloscCompressor extends Transform {
         this.filledBy(chunk, level, n);
       }
     }
-    part.release?.();
+    release?.();
     if (!part.complete) return;
-    // The chunk's remaining frame slots hold the fill value (0).
+    // The chunk's remaining frame slots hold the fill value (0); copies into the segment's first bytes may still run.
     if (chunk.segment) {
-      chunk.segment.fill(0, chunk.filled - chunk.segmentStart);
+      const fill = chunk.segment;
+      fill.buffer.fill(0, chunk.filled - chunk.segmentStart);
       chunk.filled = chunk.segmentStart + plan.segmentBytes;
-      this.send(chunk, level, chunk.segment);
+      this.seal(chunk, level, fill);
     }
     while (chunk.filled < plan.chunkBytes) {
       level.zeros ??= new Uint8Array(new SharedArrayBuffer(plan.segmentBytes));
       chunk.filled += plan.segmentBytes;
-      this.send(chunk, level, level.zeros);
+      chunk.segmentStart = chunk.filled;
+      this.send(chunk, level, level.zeros, chunk.sealed++);
     }
-    chunk.frames = part.complete.frames;
     this.open.delete(key);
   }
 
@@ -254,24 +293,39 @@ export class BloscCompressor extends Transform {
    * The segment being filled, taking a buffer from the level's pool when none is: at once when one is free, else a
    * promise (that wait is backpressure).
    */
-  private segmentOf(chunk: StreamedChunk, level: LevelStreaming): Uint8Array | Promise<Uint8Array> {
+  private segmentOf(chunk: StreamedChunk, level: LevelStreaming): SegmentFill | Promise<SegmentFill> {
     if (chunk.segment) return chunk.segment;
+    const start = (buffer: Uint8Array): SegmentFill => (chunk.segment = { buffer, seq: -1, copies: 0, full: false });
     const buffer = level.segments.acquire();
-    if (buffer instanceof Uint8Array) return (chunk.segment = buffer);
-    return buffer.then((ready) => (chunk.segment = ready));
+    return buffer instanceof Uint8Array ? start(buffer) : buffer.then(start);
   }
 
-  /** Counts `bytes` more into the chunk's segment, and sends the segment off once it is full. */
+  /** Counts `bytes` more into the chunk's segment, and seals the segment once it is full. */
   private filledBy(chunk: StreamedChunk, level: LevelStreaming, bytes: number): void {
     chunk.filled += bytes;
-    if (chunk.segment && chunk.filled - chunk.segmentStart === level.plan.segmentBytes) this.send(chunk, level, chunk.segment);
+    if (chunk.segment && chunk.filled - chunk.segmentStart === level.plan.segmentBytes) this.seal(chunk, level, chunk.segment);
   }
 
-  /** Compresses the chunk's next segment (`input`: a pooled segment buffer, or the shared zero segment). */
-  private send(chunk: StreamedChunk, level: LevelStreaming, input: Uint8Array): void {
-    const seq = chunk.sent++;
+  /** The segment is full: the chunk's next one starts here, and this one is compressed once its copies have landed. */
+  private seal(chunk: StreamedChunk, level: LevelStreaming, fill: SegmentFill): void {
+    fill.full = true;
+    fill.seq = chunk.sealed++;
     chunk.segment = undefined;
     chunk.segmentStart = chunk.filled;
+    if (fill.copies === 0) this.send(chunk, level, fill.buffer, fill.seq);
+  }
+
+  /** A tile copy into `fill` has landed: a full segment whose copies have all landed goes to be compressed. */
+  private copied(chunk: StreamedChunk, level: LevelStreaming, fill: SegmentFill): void {
+    fill.copies--;
+    this.copies--;
+    if (this.destroyed) return;
+    if (fill.full && fill.copies === 0) this.send(chunk, level, fill.buffer, fill.seq);
+    this.maybeFlushed();
+  }
+
+  /** Compresses the chunk's segment `seq` (`input`: a pooled segment buffer, or the shared zero segment). */
+  private send(chunk: StreamedChunk, level: LevelStreaming, input: Uint8Array, seq: number): void {
     this.inFlight++;
     this.pool!.compress(input, level.settings, { outBytes: segmentRoom(level.plan.segmentBytes, level.plan.blocksize), blocked: true }).then(
       (result) => {
@@ -312,7 +366,7 @@ export class BloscCompressor extends Transform {
       };
       chunk.stored += blocks.byteLength;
       chunk.emitted++;
-      if (chunk.frames !== undefined && chunk.emitted === chunk.sent) part.complete = { frames: chunk.frames, head: chunk.assembler.finish() };
+      if (chunk.frames !== undefined && chunk.emitted === level.plan.chunkBytes / level.plan.segmentBytes) part.complete = { frames: chunk.frames, head: chunk.assembler.finish() };
       this.push(part);
     }
   }
@@ -322,7 +376,12 @@ export class BloscCompressor extends Transform {
     const waiting = this.waiting;
     this.waiting = undefined;
     waiting?.();
-    if (this.inFlight === 0 && this.flushed && !this.failed) {
+    this.maybeFlushed();
+  }
+
+  /** Ends the stream once it was asked to and nothing is compressing or being copied any more. */
+  private maybeFlushed(): void {
+    if (this.inFlight === 0 && this.copies === 0 && this.flushed && !this.failed) {
       const flushed = this.flushed;
       this.flushed = undefined;
       flushed();

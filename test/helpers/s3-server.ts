@@ -1,11 +1,17 @@
 /**
- * An S3 server for tests: fauxqs, in process on 127.0.0.1 (port 0), with fake credentials in the environment, and
- * a TCP relay in front of it that a test can cut to see a server vanish mid-stream while the objects stay readable.
+ * S3 servers for tests, in process on 127.0.0.1 (port 0), with fake credentials in the environment: fauxqs (in
+ * memory), and s3rver (objects in a temporary directory) as a second, independent implementation. And a TCP relay in
+ * front of a server that a test can cut to see a server vanish mid-stream while the objects stay readable.
  */
 import http from 'node:http';
 import net from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { S3Client, ListObjectsV2Command, GetObjectCommand, DeleteObjectsCommand, DeleteBucketCommand, CreateBucketCommand } from '@aws-sdk/client-s3';
 import { startFauxqs } from 'fauxqs';
+import S3rver from 's3rver';
+import { DUMMY_ACCOUNT } from 's3rver/lib/models/account.js';
 
 /** Fake credentials the SDK's default chain finds: a test checks they never appear in output or in the store. */
 export const FAKE_KEY_ID = 'AKIAZSTESTKEYID12345';
@@ -15,7 +21,11 @@ process.env.AWS_SECRET_ACCESS_KEY = FAKE_SECRET;
 // The pinned SDK warns that its releases from 2027 need Node 22 (docs/dependencies.md).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
+export type S3ServerName = 'fauxqs' | 's3rver';
+export const S3_SERVERS: readonly S3ServerName[] = ['fauxqs', 's3rver'];
+
 export interface TestS3 {
+  server: S3ServerName;
   endpoint: string;
   client: S3Client;
   newBucket(): Promise<string>;
@@ -26,11 +36,32 @@ export interface TestS3 {
 
 let buckets = 0;
 
-export async function startS3(): Promise<TestS3> {
-  const server = await startFauxqs({ port: 0, host: '127.0.0.1', logger: false });
+/** Starts `name` on 127.0.0.1 at a free port: its port, and how to stop it (and remove what it stored). */
+async function launch(name: S3ServerName): Promise<{ port: number; stop(): Promise<void> }> {
+  if (name === 'fauxqs') {
+    const server = await startFauxqs({ port: 0, host: '127.0.0.1', logger: false });
+    return { port: server.port, stop: () => server.stop() };
+  }
+  // s3rver checks signatures against the one account it knows: the tests' fake credentials become that account's.
+  DUMMY_ACCOUNT.createKeyPair(FAKE_KEY_ID, FAKE_SECRET);
+  const directory = await mkdtemp(path.join(os.tmpdir(), 'zarr-stream-s3rver-'));
+  const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory });
+  const { port } = await server.run();
+  return {
+    port,
+    async stop() {
+      await server.close();
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function startS3(name: S3ServerName = 'fauxqs'): Promise<TestS3> {
+  const server = await launch(name);
   const endpoint = `http://127.0.0.1:${server.port}`;
   const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
   return {
+    server: name,
     endpoint,
     client,
     async newBucket() {
