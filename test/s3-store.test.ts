@@ -26,12 +26,12 @@ import { readWithZarrita } from './helpers/readers.js';
 import { isMetadata } from './helpers/store-check.js';
 import { deleteBucket, FAKE_KEY_ID, FAKE_SECRET, relay, S3_SERVERS, startS3, throttlingProxy, type S3ServerName, type TestS3 } from './helpers/s3-server.js';
 
-/** fauxqs, the main target; the round trips run against every server in `servers`. */
+/** fauxqs, the main target (or the external server, ZS_TEST_S3_ENDPOINT); the round trips run against every server in `servers`. */
 let s3: TestS3;
 const servers = new Map<S3ServerName, TestS3>();
 test.before(async () => {
   for (const name of S3_SERVERS) servers.set(name, await startS3(name));
-  s3 = servers.get('fauxqs')!;
+  s3 = servers.get('fauxqs') ?? servers.get('external')!;
 });
 test.after.always(async () => {
   for (const server of servers.values()) await server.stop();
@@ -176,7 +176,8 @@ for (const server of S3_SERVERS) test(`${server}: chunks over 5 MiB go up as sev
   await deleteBucket(s3, bucket);
 });
 
-test('s3rver and checksums: the SDK default stores a streamed body with its aws-chunked framing; S3Store reads back exact either way; it cannot abort an upload', async (t) => {
+// s3rver's own behaviour: only where it runs (not against an external server).
+(S3_SERVERS.includes('s3rver') ? test : test.skip)('s3rver and checksums: the SDK default stores a streamed body with its aws-chunked framing; S3Store reads back exact either way; it cannot abort an upload', async (t) => {
   const s3 = servers.get('s3rver')!;
   const bucket = await s3.newBucket();
   const value = randomBytes(1000, 3);

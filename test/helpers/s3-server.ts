@@ -8,21 +8,36 @@ import net from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { S3Client, ListObjectsV2Command, GetObjectCommand, DeleteObjectsCommand, DeleteBucketCommand, CreateBucketCommand } from '@aws-sdk/client-s3';
+import { S3Client, ListObjectsV2Command, GetObjectCommand, DeleteObjectsCommand, DeleteBucketCommand, CreateBucketCommand, ListMultipartUploadsCommand, PutBucketPolicyCommand } from '@aws-sdk/client-s3';
 import { startFauxqs } from 'fauxqs';
 import S3rver from 's3rver';
 import { DUMMY_ACCOUNT } from 's3rver/lib/models/account.js';
 
-/** Fake credentials the SDK's default chain finds: a test checks they never appear in output or in the store. */
-export const FAKE_KEY_ID = 'AKIAZSTESTKEYID12345';
-export const FAKE_SECRET = 'zsTestSecret/doNotPrint+0123456789abcdefgh';
+/**
+ * An S3 server already running elsewhere (a Ceph RGW from scripts/ceph-rgw.sh, in .ci/run): with this set, the tests
+ * run against it alone, with the credentials in the environment, instead of starting their own servers.
+ */
+export const EXTERNAL_ENDPOINT = process.env.ZS_TEST_S3_ENDPOINT || undefined;
+
+/**
+ * Credentials the SDK's default chain finds: a test checks they never appear in output or in the store. Fake ones
+ * for the in-process servers; an external server's own (from the environment) otherwise.
+ */
+export const FAKE_KEY_ID = EXTERNAL_ENDPOINT ? requiredEnv('AWS_ACCESS_KEY_ID') : 'AKIAZSTESTKEYID12345';
+export const FAKE_SECRET = EXTERNAL_ENDPOINT ? requiredEnv('AWS_SECRET_ACCESS_KEY') : 'zsTestSecret/doNotPrint+0123456789abcdefgh';
 process.env.AWS_ACCESS_KEY_ID = FAKE_KEY_ID;
 process.env.AWS_SECRET_ACCESS_KEY = FAKE_SECRET;
+
+function requiredEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`ZS_TEST_S3_ENDPOINT is set, so ${name} must be too (the external server's credentials)`);
+  return value;
+}
 // The pinned SDK warns that its releases from 2027 need Node 22 (docs/dependencies.md).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
-export type S3ServerName = 'fauxqs' | 's3rver';
-export const S3_SERVERS: readonly S3ServerName[] = ['fauxqs', 's3rver'];
+export type S3ServerName = 'fauxqs' | 's3rver' | 'external';
+export const S3_SERVERS: readonly S3ServerName[] = EXTERNAL_ENDPOINT ? ['external'] : ['fauxqs', 's3rver'];
 
 export interface TestS3 {
   server: S3ServerName;
@@ -38,6 +53,10 @@ let buckets = 0;
 
 /** Starts `name` on 127.0.0.1 at a free port: its port, and how to stop it (and remove what it stored). */
 async function launch(name: S3ServerName): Promise<{ port: number; stop(): Promise<void> }> {
+  if (name === 'external') {
+    if (!EXTERNAL_ENDPOINT) throw new Error('the external S3 server needs ZS_TEST_S3_ENDPOINT');
+    return { port: Number(new URL(EXTERNAL_ENDPOINT).port), stop: async () => undefined };
+  }
   if (name === 'fauxqs') {
     const server = await startFauxqs({ port: 0, host: '127.0.0.1', logger: false });
     return { port: server.port, stop: () => server.stop() };
@@ -65,9 +84,12 @@ export async function startS3(name: S3ServerName = 'fauxqs'): Promise<TestS3> {
     endpoint,
     client,
     async newBucket() {
-      const name = `zs-test-${process.pid}-${++buckets}`;
-      await client.send(new CreateBucketCommand({ Bucket: name }));
-      return name;
+      const bucket = `zs-test-${process.pid}-${++buckets}`;
+      await client.send(new CreateBucketCommand({ Bucket: bucket }));
+      // A real server keeps objects private: zarrita.js reads anonymously, and a missing chunk must answer 404 (which
+      // takes s3:ListBucket), not 403.
+      if (name === 'external') await client.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(anonymousReadPolicy(bucket)) }));
+      return bucket;
     },
     async objects(bucket, prefix) {
       const out = new Map<string, Uint8Array>();
@@ -89,11 +111,27 @@ export async function startS3(name: S3ServerName = 'fauxqs'): Promise<TestS3> {
   };
 }
 
+/** Anonymous reads of one bucket's objects and listing, as zarrita.js's HTTP store needs them. */
+function anonymousReadPolicy(bucket: string): Record<string, unknown> {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      { Effect: 'Allow', Principal: '*', Action: ['s3:GetObject'], Resource: [`arn:aws:s3:::${bucket}/*`] },
+      { Effect: 'Allow', Principal: '*', Action: ['s3:ListBucket'], Resource: [`arn:aws:s3:::${bucket}`] },
+    ],
+  };
+}
+
 /**
- * Deletes every object, then the bucket: fauxqs refuses DeleteBucket while a multipart upload is in progress in the
- * bucket (it has no ListMultipartUploads), so success shows none was left pending.
+ * Deletes every object, then the bucket, failing if a multipart upload was left pending: fauxqs refuses DeleteBucket
+ * while one is (it has no ListMultipartUploads); a real server (Ceph RGW) deletes the bucket anyway, so there the
+ * pending uploads are listed first.
  */
 export async function deleteBucket(s3: TestS3, bucket: string): Promise<void> {
+  if (s3.server === 'external') {
+    const uploads = await s3.client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+    if ((uploads.Uploads ?? []).length > 0) throw new Error(`bucket ${bucket}: ${uploads.Uploads!.length} multipart upload(s) left pending, e.g. ${uploads.Uploads![0]!.Key}`);
+  }
   const page = await s3.client.send(new ListObjectsV2Command({ Bucket: bucket }));
   const Objects = (page.Contents ?? []).map(({ Key }) => ({ Key }));
   if (Objects.length > 0) await s3.client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects } }));
