@@ -90,13 +90,7 @@ export class FileSystemStore implements Store {
     await this.ensureDir(path.dirname(file)).catch(failWithKey(key));
     const temp = tempName(file);
     try {
-      const fh = await this.fs.open(temp, 'w');
-      try {
-        await writeAllAt(fh, value, 0);
-        if (this.durable) await fh.datasync();
-      } finally {
-        await fh.close();
-      }
+      await this.writeTemp(temp, value);
       await this.fs.rename(temp, file);
     } catch (error) {
       await this.fs.unlink(temp).catch(() => undefined);
@@ -114,13 +108,7 @@ export class FileSystemStore implements Store {
     const temp = tempName(file);
     let created = true;
     try {
-      const fh = await this.fs.open(temp, 'w');
-      try {
-        await writeAllAt(fh, value, 0);
-        if (this.durable) await fh.datasync();
-      } finally {
-        await fh.close();
-      }
+      await this.writeTemp(temp, value);
       await link(temp, file).catch(async (error: NodeJS.ErrnoException) => {
         if (error.code === 'EEXIST') created = false;
         else if (!NO_HARD_LINKS.has(error.code ?? '')) throw error;
@@ -135,6 +123,17 @@ export class FileSystemStore implements Store {
     }
     if (created && this.durable) await this.syncer.sync(path.dirname(file)).catch(failWithKey(key));
     return created;
+  }
+
+  /** Writes `value` to the temporary file `temp`, on disk (fdatasync) before it is renamed or linked when durable. */
+  private async writeTemp(temp: string, value: Uint8Array): Promise<void> {
+    const fh = await this.fs.open(temp, 'w');
+    try {
+      await writeAllAt(fh, value, 0);
+      if (this.durable) await fh.datasync();
+    } finally {
+      await fh.close();
+    }
   }
 
   /** The store below `sub` (a directory inside this one), with this store's settings: its own lock, check and clear. */
