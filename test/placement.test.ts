@@ -88,3 +88,37 @@ test('property: every slab of every chunk gets exactly one frame, and in-order l
   );
   t.pass();
 });
+
+test('property: the chunks open at once never exceed layout.openChunks (the pools are sized by it: more would wait forever)', (t) => {
+  fc.assert(
+    fc.property(
+      fc.record({
+        chunkT: fc.integer({ min: 1, max: 3 }),
+        c: fc.integer({ min: 1, max: 4 }),
+        chunkC: fc.integer({ min: 1, max: 3 }),
+        z: fc.integer({ min: 1, max: 6 }),
+        chunkZ: fc.integer({ min: 1, max: 4 }),
+        zFirst: fc.boolean(),
+      }),
+      ({ chunkT, c, chunkC, z, chunkZ, zFirst }) => {
+        const dimensions = five(z, chunkZ).map((d, i) => (i === 0 ? { ...d, chunk: chunkT } : i === 1 ? { ...d, size: c, chunk: chunkC } : d));
+        const layout = level0(dimensions, zFirst ? ['t', 'z', 'c'] : ['t', 'c', 'z']);
+        const counts = new Map<string, number>();
+        let open = 0;
+        let most = 0;
+        for (let k = 0; k < 2 * chunkT * layout.framesPerStep; k++) {
+          const p = placeFrame(layout, k);
+          const key = p.prefix.join('/');
+          const count = (counts.get(key) ?? 0) + 1;
+          if (count === 1) open++;
+          if (count === p.validSlots) open--;
+          counts.set(key, count);
+          most = Math.max(most, open);
+        }
+        return most * layout.tilesPerFrame <= layout.openChunks;
+      },
+    ),
+    { numRuns: 300 },
+  );
+  t.pass();
+});
