@@ -22,7 +22,7 @@ import { virtualRootOf } from './stores/fs-checks.js';
 import { isS3Url, parseS3Url } from './stores/s3-url.js';
 import { resolveS3Options, type ResolvedS3Options, type S3Options } from './stores/s3-settings.js';
 import { MIN_PART_BYTES } from './stores/s3-writer.js';
-import { streamPlanOf } from './transforms/blosc-compressor.js';
+import { streamPlanOf } from './codecs/stream-plan.js';
 import { accumulateModeOf, type AccumulateMode } from './transforms/chunk-accumulator.js';
 import { nativeReduction } from './downsample/native-kernels.js';
 import { WORKER_MIN_FRAME_BYTES } from './transforms/downsampler.js';
