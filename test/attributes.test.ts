@@ -6,7 +6,7 @@ import { checkJson, resolveAttributes } from '../src/metadata/attributes.js';
 import { OptionError } from '../src/options.js';
 import { sinkOf, zarrTransforms } from '../src/zarr-transforms.js';
 import { MemoryStore } from '../src/stores/memory-store.js';
-import { makeFrames, source } from './helpers/frames.js';
+import { makeFrames } from './helpers/frames.js';
 import { validateV2, validateV3 } from './helpers/ngff-schemas.js';
 
 const OPTIONS = { dtype: 'uint16', width: 16, height: 8, chunking: { framesPerChunk: 2 } } as const;

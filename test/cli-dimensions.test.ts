@@ -1,19 +1,12 @@
 /** `write --dimensions ... --acquisition-order ...`: 5-D stores from the command line, read back by zarr-python. */
 import test from 'ava';
-import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { syntheticFrame } from '../src/frames/synthetic.js';
 import { firstDifference, tempDir } from './helpers/frames.js';
 import { readWithPython, readWithZarrita, requirePythonZarr } from './helpers/readers.js';
+import { cli } from './helpers/cli.js';
 
-const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
-  });
-}
 
 test('--frames counts 2-D frames: 560 frames with c:2 and z:40 are 7 time points, frame k (t, z, c order) is synthetic frame k', async (t) => {
   const dir = await tempDir();

@@ -5,20 +5,11 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseSize } from '../src/cli/sizes.js';
+import { cli, CLI } from './helpers/cli.js';
 
-const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const SMALL = ['--width', '8', '--height', '8', '--tile-width', '4', '--tile-height', '4'];
 
-function cli(args: string[], cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    // The timeout turns a hang (e.g. a path under /proc) into a failure instead of a stuck suite.
-    execFile(process.execPath, [CLI, ...args], { cwd, timeout: 20_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (error.killed ? -1 : Number(error.code ?? 1)) : 0, stdout, stderr });
-    });
-  });
-}
 
 async function scratch(t: { teardown(fn: () => Promise<void>): void }): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'zs-cli-flags-'));
@@ -59,14 +50,14 @@ test('a flag given twice is reported as such', async (t) => {
 
 test('write -- -x.zarr: an output path that starts with "-" after --', async (t) => {
   const dir = await scratch(t);
-  const run = await cli(['write', ...SMALL, '--frames', '2', '--json', '--', '-x.zarr'], dir);
+  const run = await cli(['write', ...SMALL, '--frames', '2', '--json', '--', '-x.zarr'], { cwd: dir, timeout: 20_000 });
   t.is(run.code, 0, run.stderr);
   t.is(JSON.parse(run.stdout).store, path.join(dir, '-x.zarr'));
   t.true(existsSync(path.join(dir, '-x.zarr', 'zarr.json')));
   const none = await cli(['write', ...SMALL]);
   t.is(none.code, 2);
   t.regex(none.stderr, /Missing required argument: out/);
-  const two = await cli(['write', ...SMALL, '--', 'a.zarr', 'b.zarr'], dir);
+  const two = await cli(['write', ...SMALL, '--', 'a.zarr', 'b.zarr'], { cwd: dir, timeout: 20_000 });
   t.is(two.code, 2);
   t.regex(two.stderr, /one output directory, got 2/);
 });

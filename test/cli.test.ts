@@ -1,22 +1,14 @@
 /** The zarr-stream command line, run as a user runs it. */
 import test from 'ava';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { makeFrames, tempDir, firstDifference } from './helpers/frames.js';
 import { readWithZarrita } from './helpers/readers.js';
+import { cli, CLI } from './helpers/cli.js';
 
-const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
-function cli(args: string[], cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 test('write: synthetic frames with every chunking flag, read back by zarrita.js', async (t) => {
   const dir = await tempDir();
@@ -113,7 +105,7 @@ test('--device, --compression, --clevel, --shuffle and --workers set the codec; 
 test('--help prints the flags and writes nothing', async (t) => {
   const dir = await tempDir();
   for (const args of [['demo', '--help'], ['write', 'x.zarr', '--help'], ['--help']]) {
-    const run = await cli(args, dir);
+    const run = await cli(args, { cwd: dir });
     t.is(run.code, 0, args.join(' '));
     t.regex(run.stdout, /--frames|Commands:/);
     t.false(existsSync(path.join(dir, 'demo.zarr')) || existsSync(path.join(dir, 'x.zarr')), args.join(' '));
@@ -172,7 +164,7 @@ test('write refuses a non-empty directory without --overwrite', async (t) => {
 
 test('demo writes demo.zarr, says what it wrote and how to open it; a rerun replaces it', async (t) => {
   const dir = await tempDir();
-  const run = await cli(['demo'], dir);
+  const run = await cli(['demo'], { cwd: dir });
   t.is(run.code, 0, run.stderr);
   t.regex(run.stdout, /wrote .*demo\.zarr \(Zarr v3\): array "0" of shape \(t, c, y, x\) = \(64, 1, 1024, 1024\), uint16/);
   t.regex(run.stdout, /zarr-python/);
@@ -180,7 +172,7 @@ test('demo writes demo.zarr, says what it wrote and how to open it; a rerun repl
   const back = await readWithZarrita(path.join(dir, 'demo.zarr'));
   t.deepEqual(back.shape, [64, 1, 1024, 1024]);
   t.is(firstDifference(back.bytes, makeFrames(64, 1024, 1024, 1, 'uint16').bytes), -1);
-  const rerun = await cli(['demo'], dir);
+  const rerun = await cli(['demo'], { cwd: dir });
   t.is(rerun.code, 0, rerun.stderr);
   t.regex(rerun.stderr, /replacing the earlier dataset/);
 });

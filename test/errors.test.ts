@@ -1,7 +1,7 @@
 /** Bad input gets a clear error naming the field and value, before anything is written; failures leave readable data. */
 import test from 'ava';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { sinkOf, zarrTransforms } from '../src/zarr-transforms.js';

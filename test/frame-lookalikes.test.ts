@@ -6,7 +6,7 @@ import test from 'ava';
 import path from 'node:path';
 import { rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import { sinkOf, zarrTransforms } from '../src/zarr-transforms.js';
+import { zarrTransforms } from '../src/zarr-transforms.js';
 import { FrameMismatchError, normalizeFrame } from '../src/frames/normalize.js';
 import { TileSplitter } from '../src/transforms/tile-splitter.js';
 import { resolveLayout } from '../src/chunking/layout.js';

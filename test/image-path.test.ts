@@ -1,7 +1,5 @@
 /** Several images in one store (the `path` option): each below the root, the root a valid group never clobbered. */
 import test from 'ava';
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -17,6 +15,7 @@ import { readWithPython, readWithZarrita, requirePythonZarr } from './helpers/re
 import { startS3 } from './helpers/s3-server.js';
 import * as zarr from 'zarrita';
 import { validateV2, validateV3 } from './helpers/ngff-schemas.js';
+import { cli } from './helpers/cli.js';
 
 const BASE = { dtype: 'uint16', height: 16, chunking: { tileWidth: 16, tileHeight: 16, framesPerChunk: 2 } } as const;
 const readJson = async (file: string): Promise<any> => JSON.parse(await readFile(file, 'utf8'));
@@ -158,13 +157,7 @@ test('MemoryStore.at and PrefixedStore: keys below the path; emptiness and clear
   t.deepEqual(await memory.get('A/1/zarr.json'), new Uint8Array([3]));
 });
 
-const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
-  });
-}
 
 test('CLI: two processes write --path pos0 and pos1 into one directory at once; a bad --path is named; demo has no --path', async (t) => {
   const dir = await tempDir();

@@ -4,24 +4,17 @@
  * from the frame zarrita.js reads back, with the PNG decoded by pngjs (not the encoder's own decoder).
  */
 import test from 'ava';
-import { execFile } from 'node:child_process';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import FileSystemStore from '@zarrita/storage/fs';
 import { PNG } from 'pngjs';
 import * as zarr from 'zarrita';
 import { tempDir } from './helpers/frames.js';
 import { python, requirePythonZarr } from './helpers/readers.js';
 import { describeCodecs } from '../src/inspect/describe.js';
+import { cli } from './helpers/cli.js';
 
-const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
-  });
-}
 
 async function scratch(t: { teardown: (fn: () => Promise<void>) => void }): Promise<string> {
   const dir = await tempDir('zs-inspect-');

@@ -3,7 +3,6 @@
  * back (npm hides the install step's own report). A missing addon is simulated with the addon path variables.
  */
 import test from 'ava';
-import { execFile } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,18 +10,11 @@ import { nativeEngineAvailable } from '../src/codecs/engine.js';
 import { nativeKernels } from '../src/downsample/native-kernels.js';
 import { makeFrames, firstDifference, tempDir } from './helpers/frames.js';
 import { readWithZarrita } from './helpers/readers.js';
+import { cli } from './helpers/cli.js';
 
-const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const PACKAGE_JSON = fileURLToPath(new URL('../../package.json', import.meta.url));
 const MISSING = { ZARR_STREAM_BLOSC_ADDON: '/nonexistent/blosc_addon.node', ZARR_STREAM_PIXELS_ADDON: '/nonexistent/pixels_addon.node' };
 
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 test('--version --json: the package version and the engines this installation really loads', async (t) => {
   const run = await cli(['--version', '--json']);
@@ -36,7 +28,7 @@ test('--version --json: the package version and the engines this installation re
 });
 
 test('--version without the addons: says wasm and javascript, why, and the command that builds them', async (t) => {
-  const run = await cli(['--version'], MISSING);
+  const run = await cli(['--version'], { env: MISSING });
   t.is(run.code, 0, run.stderr);
   t.regex(run.stdout, /^zarr-stream \d+\.\d+\.\d+ \(Node v/);
   t.regex(run.stdout, /blosc engine: wasm \(numcodecs\); native engine not loaded: Cannot find module '\/nonexistent\/blosc_addon\.node'/);
@@ -49,7 +41,7 @@ test('a write that falls back to WebAssembly warns once, names the fix, and stil
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const out = path.join(dir, 'fallback.zarr');
   const args = ['write', out, '--frames', '6', '--width', '64', '--height', '48', '--dtype', 'uint16', '--compression', 'lz4', '--tile-width', '32', '--tile-height', '32', '--multiscale'];
-  const run = await cli(args, MISSING);
+  const run = await cli(args, { env: MISSING });
   t.is(run.code, 0, run.stderr);
   const blosc = run.stderr.match(/ZARR_STREAM_NO_NATIVE_BLOSC/g) ?? [];
   const kernels = run.stderr.match(/ZARR_STREAM_NO_NATIVE_KERNELS/g) ?? [];

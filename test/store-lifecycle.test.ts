@@ -3,30 +3,24 @@
  * replaces only a Zarr store and only its Zarr keys; a path is checked and written at the same real location.
  */
 import test from 'ava';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { sinkOf, zarrTransforms } from '../src/zarr-transforms.js';
 import { OptionError, type ZarrStreamOptions } from '../src/options.js';
 import { FileSystemStore } from '../src/stores/fs-store.js';
 import type { DType } from '../src/dtype.js';
 import { firstDifference, makeFrames, source, tempDir } from './helpers/frames.js';
 import { openWithZarrita, readWithZarrita } from './helpers/readers.js';
+import { cli } from './helpers/cli.js';
 
-const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const LOCK = '.zarr-stream.lock';
 const OPTIONS = { dtype: 'uint16', width: 16, height: 8, chunking: { framesPerChunk: 2 } } as const;
 
-function cli(args: string[], cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
-  });
-}
 
 /** Every file and directory under `dir`, relative, sorted: a before/after picture. */
 async function listing(dir: string): Promise<string[]> {
@@ -113,7 +107,7 @@ test('write . --overwrite in a source directory refuses and deletes nothing', as
   await writeFile(path.join(dir, 'main.c'), 'int main(void) { return 0; }\n');
   await mkdir(path.join(dir, '.git'));
   const before = await listing(dir);
-  const run = await cli(['write', '.', '--frames', '1', '--width', '8', '--height', '8', '--overwrite'], dir);
+  const run = await cli(['write', '.', '--frames', '1', '--width', '8', '--height', '8', '--overwrite'], { cwd: dir });
   t.not(run.code, 0);
   t.regex(run.stderr, /refusing to overwrite .*: it is not a Zarr store \(holds .*main\.c/);
   t.deepEqual(await listing(dir), before);
