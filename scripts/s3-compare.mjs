@@ -8,7 +8,8 @@
 //   node scripts/s3-compare.mjs http://127.0.0.1:7480 s3://bucket/run.zarr /tmp/run.zarr
 //
 // Credentials from the SDK's provider chain. Exits non-zero naming the first key that differs.
-import { S3Client, ListObjectsV2Command, GetObjectCommand } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, GetObjectCommand } from '@aws-sdk/client-s3';
+import { endpointClient } from './s3-client.mjs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -19,13 +20,7 @@ if (!endpoint || !match || !dir) {
   process.exit(2);
 }
 const [, Bucket, prefix] = match;
-const client = new S3Client({
-  endpoint,
-  region: 'us-east-1',
-  forcePathStyle: true,
-  requestChecksumCalculation: 'WHEN_REQUIRED',
-  responseChecksumValidation: 'WHEN_REQUIRED',
-});
+const client = endpointClient(endpoint);
 
 function fail(message) {
   console.error(`s3-compare: ${message}`);

@@ -8,7 +8,6 @@
 // Credentials come from the SDK's provider chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, e.g. from
 // scripts/ceph-rgw.sh's env file). Exits non-zero with the step that failed.
 import {
-  S3Client,
   CreateBucketCommand,
   PutObjectCommand,
   GetObjectCommand,
@@ -21,6 +20,7 @@ import {
   ListMultipartUploadsCommand,
 } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
+import { endpointClient } from './s3-client.mjs';
 
 const endpoint = process.argv[2] ?? process.env.CEPH_RGW_ENDPOINT;
 const Bucket = process.argv[3] ?? 'smoke';
@@ -28,13 +28,7 @@ if (!endpoint) {
   console.error('usage: node scripts/s3-smoke.mjs <endpoint> [bucket]');
   process.exit(2);
 }
-const client = new S3Client({
-  endpoint,
-  region: 'us-east-1',
-  forcePathStyle: true,
-  requestChecksumCalculation: 'WHEN_REQUIRED',
-  responseChecksumValidation: 'WHEN_REQUIRED',
-});
+const client = endpointClient(endpoint);
 
 async function step(name, fn) {
   const t0 = performance.now();
