@@ -7,6 +7,7 @@ import { resolveLayout, type ArrayLayout } from './chunking/layout.js';
 import { clipShardChunks, type ShardChunks } from './chunking/shards.js';
 import { resolveDimensions, type ResolvedDimensions } from './chunking/dimensions.js';
 import { dimensionLevels, type DimensionLevels } from './chunking/dimension-layouts.js';
+import type { PairingSpec } from './downsample/pairing.js';
 import { pyramidShapes } from './downsample/levels.js';
 import { bytesPerPixel, type DType } from './dtype.js';
 import type { ZarrVersion } from './metadata/zarr.js';
@@ -21,6 +22,10 @@ export interface ArrayLayouts {
   warnings: string[];
   /** With `dimensions`: the resolved dimensions and what each level halves and scales. */
   dimensions: { resolved: ResolvedDimensions; levels: DimensionLevels } | undefined;
+  /** How each level's frames pair into the next (pairing[l] makes level l + 1); undefined: consecutive frames, t halved. */
+  pairing: PairingSpec[] | undefined;
+  /** Whether levels pair frames in time (halve t). */
+  downsampleTime: boolean;
 }
 
 /** Options that describe the array in the shorthand's terms, which `dimensions` replaces. */
@@ -61,7 +66,7 @@ export function resolveArrayLayouts(options: ZarrStreamOptions, zarrVersion: Zar
   if (shards && zarrVersion !== 3) throw new OptionError('dimensions[0].shard', shards[0], 'absent with zarrVersion 2 (sharding is a Zarr v3 codec; use zarrVersion 3)');
   const layouts = levels.layouts.map((layout) => (shards ? { ...layout, shardChunks: clipShardChunks(layout, shards) } : layout));
   checkChunkBytes(layouts[0]!, 'dimensions', options.dimensions);
-  return { layouts, warnings: [], dimensions: { resolved, levels } };
+  return { layouts, warnings: [], dimensions: { resolved, levels }, pairing: levels.pairing, downsampleTime: levels.pairing.some((spec) => spec.halved === 0) };
 }
 
 function shorthandLayouts(options: ZarrStreamOptions, dtype: DType, zarrVersion: ZarrVersion, multiscale: boolean, downsampleTime: boolean, maxLevels: number): ArrayLayouts {
@@ -98,7 +103,9 @@ function shorthandLayouts(options: ZarrStreamOptions, dtype: DType, zarrVersion:
     .map((level) => (shardChunks ? { ...level, shardChunks: clipShardChunks(level, shardChunks) } : level));
   const [field, value] = chunking.framesPerChunk === undefined ? ['chunking.maxBytesPerChunk', chunking.maxBytesPerChunk] : ['chunking.framesPerChunk', chunking.framesPerChunk];
   checkChunkBytes(layout, field, value);
-  return { layouts, warnings, dimensions: undefined };
+  // Without time pairing every frame of a level is reduced in y and x alone into the next.
+  const pairing = downsampleTime ? undefined : layouts.slice(1).map(() => ({ sizes: [0], acquisition: [0], halved: -1 }));
+  return { layouts, warnings, dimensions: undefined, pairing, downsampleTime };
 }
 
 /** Chunks are single buffers (and single files); beyond 2 GiB neither Node nor most readers cope. */

@@ -158,6 +158,8 @@ export interface ResolvedOptions {
   store: string | Store;
   /** How each level's frames pair into the next: by position (N-D, or no time pairing); undefined: consecutive. */
   pairing: PairingSpec[] | undefined;
+  /** Whether levels pair frames in time (halve t): the OME-NGFF scales say so. */
+  downsampleTime: boolean;
   /** With `dimensions`: how each level pairs frames into the next, and each level's OME-NGFF scale and axes. */
   dimensions: { resolved: ResolvedDimensions; levels: DimensionLevels } | undefined;
   /** For an s3:// store: its settings, defaults filled in. */
@@ -284,7 +286,7 @@ function resolveWithoutLimits(options: ZarrStreamOptions): ResolvedOptions {
   if (pathProblem) throw new OptionError('path', path, pathProblem);
   const name = options.name ?? 'image';
   if (typeof name !== 'string') throw new OptionError('name', name, 'a string');
-  const { layouts, warnings, dimensions } = resolveArrayLayouts(options, zarrVersion, multiscale);
+  const { layouts, warnings, dimensions, pairing, downsampleTime } = resolveArrayLayouts(options, zarrVersion, multiscale);
   const layout = layouts[0]!;
   if (options.overwrite !== undefined && typeof options.overwrite !== 'boolean') throw new OptionError('overwrite', options.overwrite, 'true or false');
   if (options.durable !== undefined && typeof options.durable !== 'boolean') throw new OptionError('durable', options.durable, 'true or false');
@@ -300,12 +302,12 @@ function resolveWithoutLimits(options: ZarrStreamOptions): ResolvedOptions {
   if (!FRAME_OWNERSHIPS.includes(frameOwnership)) throw new OptionError('frameOwnership', frameOwnership, `one of ${FRAME_OWNERSHIPS.join(', ')}`);
   const frameCopies = frameOwnership === 'copy' ? frameCopiesBound(layout.tilesPerFrame, maxConcurrentWritesFor(modes[0] === 'whole')) : undefined;
   const s3Uploads = s3 && { partBytes: MIN_PART_BYTES, maxConcurrentUploads: s3.maxConcurrentUploads };
-  const pairing = dimensions?.levels.pairing ?? (options.downsampleTime === false ? layouts.slice(1).map(() => ({ sizes: [0], acquisition: [0], halved: -1 })) : undefined);
   const estimate = estimateResources({ layouts, modes, plans, workers, engine, downsampleThread, frameCopies, s3Uploads, pairing });
   return {
     store,
     dimensions,
     pairing,
+    downsampleTime,
     s3,
     zarrVersion,
     dtype: options.dtype,

@@ -88,24 +88,17 @@ function maxFramesOf(resolved: ResolvedOptions): number | undefined {
 /** OME-NGFF image metadata, written for one level as for many. */
 function rootAttributes(resolved: ResolvedOptions): Record<string, unknown> {
   const dims = resolved.dimensions;
-  const levels = resolved.layouts.length;
-  const { x, y } = resolved.pixelScaleUm;
-  // The shorthand without time pairing: level l halves y and x only.
-  const untimed = !dims && resolved.pairing ? {
-    axes: [{ name: 't', type: 'time' }, { name: 'c', type: 'channel' }, { name: 'y', type: 'space', unit: 'micrometer' }, { name: 'x', type: 'space', unit: 'micrometer' }] satisfies OmeAxis[],
-    scales: Array.from({ length: levels }, (_, l) => [1, 1, 2 ** l * y, 2 ** l * x]),
-    factors: { t: 1, c: 1, y: 2, x: 2 },
-  } : undefined;
   const ome = {
     levels: resolved.layouts.length,
     pixelScaleUm: resolved.pixelScaleUm,
     method: resolved.downsampleMethod,
     name: resolved.name,
-    dimensions: untimed ?? (dims && {
+    downsampleTime: resolved.downsampleTime,
+    dimensions: dims && {
       axes: dims.resolved.all.map((d): OmeAxis => ({ name: d.name, ...(d.kind === 'other' ? {} : { type: d.kind }), ...(d.unit ? { unit: d.unit } : {}) })),
       scales: dims.levels.scales,
       factors: Object.fromEntries(dims.resolved.all.map((d, i) => [d.name, dims.levels.factors[1]?.[i] ?? 1])),
-    }),
+    },
   };
   return { ...(resolved.zarrVersion === 2 ? omeAttributesV2(ome) : omeAttributesV3(ome)) };
 }

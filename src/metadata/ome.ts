@@ -9,6 +9,7 @@
  */
 import { DEFAULT_DOWNSAMPLE_METHOD, parseDownsampleMethod, type DownsampleMethod } from '../downsample/reduce.js';
 import { describeValue } from '../util/describe-value.js';
+import { SHORTHAND_NAMES } from '../chunking/layout.js';
 
 export interface OmeOptions {
   /** Number of levels, level 0 included (1 when multiscale is off). */
@@ -18,6 +19,8 @@ export interface OmeOptions {
   method?: DownsampleMethod;
   /** The image's name; default "image". */
   name?: string;
+  /** Whether each level pairs frames in time (the shorthand's default, true): without it t keeps scale 1. */
+  downsampleTime?: boolean;
   /**
    * N-D arrays (`dimensions`): the axes, storage order, and each level's scale along them, instead of the
    * shorthand's (t, c, y, x) with pixelScaleUm; `factors` says which axes a level halves.
@@ -26,7 +29,7 @@ export interface OmeOptions {
 }
 
 /** The axes' names, in array dimension order; also what a v3 array's `dimension_names` must match (NGFF 0.5). */
-export const OME_AXIS_NAMES = ['t', 'c', 'y', 'x'] as const;
+export const OME_AXIS_NAMES = SHORTHAND_NAMES;
 
 export interface OmeAxis {
   name: string;
@@ -95,10 +98,12 @@ export function omeMultiscale(options: OmeOptions): OmeMultiscale {
   const name = options.name ?? 'image';
   if (typeof name !== 'string') throw new TypeError(`name must be a string; got ${describeValue(name)}`);
 
+  const timeFactor = options.downsampleTime === false ? 1 : 2;
+  const factors = options.dimensions ? { ...options.dimensions.factors } : { t: timeFactor, c: 1, y: 2, x: 2 };
   const datasets: OmeDataset[] = [];
   for (let level = 0; level < levels; level++) {
     const factor = 2 ** level;
-    const levelScale = options.dimensions ? options.dimensions.scales[level]! : [factor, 1, factor * scale.y, factor * scale.x];
+    const levelScale = options.dimensions ? options.dimensions.scales[level]! : [timeFactor ** level, 1, factor * scale.y, factor * scale.x];
     datasets.push({ path: String(level), coordinateTransformations: [{ type: 'scale', scale: [...levelScale] }] });
   }
   const dims = options.dimensions;
@@ -115,9 +120,9 @@ export function omeMultiscale(options: OmeOptions): OmeMultiscale {
     datasets,
     type: method,
     metadata: {
-      description: dims ? describeLevels(method, levels, dims.factors) : describePyramid(method, levels),
+      description: timeFactor === 2 && !dims ? describePyramid(method, levels) : describeLevels(method, levels, factors),
       method: 'zarr-stream Downsampler',
-      kwargs: { method, factors: dims ? { ...dims.factors } : { t: 2, c: 1, y: 2, x: 2 }, levels },
+      kwargs: { method, factors, levels },
     },
   };
 }

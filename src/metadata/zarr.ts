@@ -20,21 +20,15 @@ export const RAW_CODECS: CodecMetadata = {
   v3Codecs: [{ name: 'bytes', configuration: { endian: 'little' } }],
 };
 
-/** The array's shape with `frames` steps along the append dimension (t). */
-export function arrayShape(layout: ArrayLayout, frames: number): number[] {
-  return arrayShapeOf(layout, frames);
-}
-
-export function chunkShape(layout: ArrayLayout): number[] {
-  return chunkShapeOf(layout);
-}
+/** The array's shape with `frames` steps along the append dimension, and its chunk shape: placement.ts computes both. */
+export { arrayShapeOf as arrayShape, chunkShapeOf as chunkShape } from '../chunking/placement.js';
 
 /** `.zarray` of a v2 array holding `frames` frames. */
 export function v2ArrayMetadata(layout: ArrayLayout, frames: number, codecs: CodecMetadata = RAW_CODECS): Record<string, unknown> {
   return {
     zarr_format: 2,
-    shape: arrayShape(layout, frames),
-    chunks: chunkShape(layout),
+    shape: arrayShapeOf(layout, frames),
+    chunks: chunkShapeOf(layout),
     dtype: v2DataType(layout.dtype),
     compressor: codecs.v2Compressor,
     fill_value: 0,
@@ -50,9 +44,9 @@ export function v3ArrayMetadata(layout: ArrayLayout, frames: number, codecs: Cod
   return {
     zarr_format: 3,
     node_type: 'array',
-    shape: arrayShape(layout, frames),
+    shape: arrayShapeOf(layout, frames),
     data_type: v3DataType(layout.dtype),
-    chunk_grid: { name: 'regular', configuration: { chunk_shape: shard ? shardShape(layout, shard) : chunkShape(layout) } },
+    chunk_grid: { name: 'regular', configuration: { chunk_shape: shard ? shardShape(layout, shard) : chunkShapeOf(layout) } },
     chunk_key_encoding: { name: 'default', configuration: { separator: '/' } },
     fill_value: 0,
     codecs: shard ? shardingCodecs(layout, codecs.v3Codecs) : codecs.v3Codecs,
