@@ -53,10 +53,6 @@ interface OpenChunk {
   next: number;
 }
 
-/** A chunk of the current row: not yet started, open, or complete. */
-const UNTOUCHED = 0;
-const OPEN = 1;
-const DONE = 2;
 
 interface LevelState {
   layout: ArrayLayout;
@@ -64,9 +60,9 @@ interface LevelState {
   pool: BufferPool;
   /** Chunks of the current chunk row being filled, by outerIndex * tilesPerFrame + tile ordinal. */
   open: Map<number, OpenChunk>;
-  /** The current chunk row, and the state of each of its chunks (same index as `open`). */
+  /** The current chunk row, and which of its chunks are complete (1; same index as `open`). */
   row: number;
-  status: Uint8Array;
+  done: Uint8Array;
   /** Highest frame index seen + 1, to detect gaps and to close the last chunk row. */
   frames: number;
   /** The placement of the frame whose tiles are arriving (one frame's tiles come together). */
@@ -96,7 +92,7 @@ export class ChunkAccumulator extends Transform {
         pool: new BufferPool(size, Math.max(1, max)),
         open: new Map(),
         row: 0,
-        status: new Uint8Array(layout.chunksPerRow),
+        done: new Uint8Array(layout.chunksPerRow),
         frames: 0,
         placed: undefined,
         zeros: undefined,
@@ -125,14 +121,13 @@ export class ChunkAccumulator extends Transform {
         return;
       }
       state.row = placement.prefix[0]!;
-      state.status.fill(UNTOUCHED);
+      state.done.fill(0);
     }
     const index = placement.outerIndex * layout.tilesPerFrame + tileOrdinal(layout, tile.tile);
     let chunk = state.open.get(index);
     if (!chunk) {
-      chunk = { coords: chunkCoordsOf(layout, placement.prefix, tile.tile), buffer: undefined, filled: undefined, count: 0, next: 0 };
+      chunk = openChunk(chunkCoordsOf(layout, placement.prefix, tile.tile));
       state.open.set(index, chunk);
-      state.status[index] = OPEN;
     }
     if (state.mode !== 'whole') {
       // Slabs arrive in order here (accumulateModeOf), so the chunk is complete with its last slab inside the array.
@@ -173,8 +168,8 @@ export class ChunkAccumulator extends Transform {
       rowPrefixes(layout, state.row).forEach((prefix, outerIndex) => {
         for (let ordinal = 0; ordinal < layout.tilesPerFrame; ordinal++) {
           const index = outerIndex * layout.tilesPerFrame + ordinal;
-          if (state.status[index] === DONE) continue;
-          const chunk = state.open.get(index) ?? { coords: chunkCoordsOf(layout, prefix, tileOf(layout, ordinal)), buffer: undefined, filled: undefined, count: 0, next: 0 };
+          if (state.done[index]) continue;
+          const chunk = state.open.get(index) ?? openChunk(chunkCoordsOf(layout, prefix, tileOf(layout, ordinal)));
           if (state.mode !== 'whole') {
             this.push({ kind: 'chunk-part', level: layout.level, coords: chunk.coords, offset: chunk.next, data: NO_BYTES, complete: { totalBytes: layout.chunkBytes, frames } } satisfies ChunkPartMessage);
             continue;
@@ -237,7 +232,7 @@ export class ChunkAccumulator extends Transform {
 
   private markDone(state: LevelState, index: number): void {
     state.open.delete(index);
-    state.status[index] = DONE;
+    state.done[index] = 1;
   }
 
   /** Sends a whole chunk on, its slabs that never arrived set to the fill value (reused buffers hold stale pixels). */
@@ -258,6 +253,11 @@ export class ChunkAccumulator extends Transform {
     };
     this.push(message);
   }
+}
+
+/** A chunk no slab has reached yet. */
+function openChunk(coords: number[]): OpenChunk {
+  return { coords, buffer: undefined, filled: undefined, count: 0, next: 0 };
 }
 
 /** Tile (c, y, x) of a tile ordinal (C order over the frame's tile grid). */
